@@ -1,0 +1,11 @@
+"""One module per outside system. `SOURCES` registers the webhook senders by name."""
+
+from __future__ import annotations
+
+from adapters import github, kapacitor, sentry, travis
+from hub.sources import SourceAdapter
+
+SOURCES: dict[str, SourceAdapter] = {
+    adapter.name: adapter
+    for adapter in (github.ADAPTER, travis.ADAPTER, kapacitor.ADAPTER, sentry.ADAPTER)
+}

@@ -1,0 +1,1 @@
+"""hub: webhooks from GitHub, Travis CI, Kapacitor and Sentry, routed to Slack channels."""

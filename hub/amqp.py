@@ -1,0 +1,281 @@
+"""RabbitMQ broker: the DESIGN §7 topology, confirmed persistent publishes, manual acks."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+)
+
+from hub.broker import DeadLetter, Delivery, DeliveryHandler, EventHandler, shard_of
+from hub.event import CLOUDEVENTS_CONTENT_TYPE, Event
+from hub.log import get_logger
+from hub.metrics import QUEUE_LAG
+
+log = get_logger("hub.amqp")
+
+POISON_DELIVERY_LIMIT = 10
+"""Redeliveries after which a message that keeps failing its worker is dead-lettered."""
+
+
+class Topology:
+    """The names of DESIGN §7 under one prefix."""
+
+    def __init__(self, prefix: str, shards: int) -> None:
+        self.prefix = prefix
+        self.shards = shards
+        self.events = f"{prefix}.events"
+        self.route = f"{prefix}.route"
+        self.events_log = f"{prefix}.events.log"
+        self.deliveries = f"{prefix}.deliveries"
+        self.dead = f"{prefix}.dead"
+        self.dead_letters = f"{prefix}.dead-letters"
+
+    def deliver(self, shard: int) -> str:
+        """The name of one delivery shard queue."""
+        return f"{self.prefix}.deliver.{shard}"
+
+    def queues(self) -> list[str]:
+        """Every queue of the topology (for tests that clean up)."""
+        names = [self.route, self.events_log, self.dead_letters]
+        return names + [self.deliver(n) for n in range(self.shards)]
+
+    def exchanges(self) -> list[str]:
+        """Every exchange of the topology."""
+        return [self.events, self.deliveries, self.dead]
+
+
+class AmqpBroker:
+    """`Broker` on RabbitMQ: quorum queues, a stream for history, single-active-consumer shards."""
+
+    def __init__(
+        self,
+        url: str,
+        prefix: str = "hub",
+        shards: int = 4,
+        retention: timedelta = timedelta(days=7),
+        prefetch: int = 64,
+    ) -> None:
+        self.url = url
+        self.topology = Topology(prefix, shards)
+        self.retention = retention
+        self.prefetch = prefetch
+        self._connection: AbstractRobustConnection | None = None
+        self._publish: AbstractChannel | None = None
+        self._exchanges: dict[str, AbstractExchange] = {}
+        self._consumers: list[tuple[AbstractQueue, str]] = []
+        self._in_flight: set[asyncio.Task[Any]] = set()
+
+    async def start(self) -> None:
+        """Connect and declare the topology (idempotent)."""
+        self._connection = await aio_pika.connect_robust(self.url, client_properties={
+            "connection_name": "hub"
+        })
+        self._publish = await self._connection.channel(
+            publisher_confirms=True, on_return_raises=True
+        )
+        await self._declare(self._publish)
+
+    async def _declare(self, channel: AbstractChannel) -> None:
+        t = self.topology
+        durable = {"durable": True}
+        ex = self._exchanges
+        ex[t.events] = await channel.declare_exchange(t.events, aio_pika.ExchangeType.TOPIC, **durable)
+        ex[t.deliveries] = await channel.declare_exchange(
+            t.deliveries, aio_pika.ExchangeType.DIRECT, **durable
+        )
+        ex[t.dead] = await channel.declare_exchange(t.dead, aio_pika.ExchangeType.FANOUT, **durable)
+        quorum = {
+            "x-queue-type": "quorum",
+            "x-dead-letter-exchange": t.dead,
+            "x-delivery-limit": POISON_DELIVERY_LIMIT,
+        }
+        route = await channel.declare_queue(t.route, durable=True, arguments=quorum)
+        await route.bind(t.events, routing_key="#")
+        log_queue = await channel.declare_queue(
+            t.events_log,
+            durable=True,
+            arguments={
+                "x-queue-type": "stream",
+                "x-max-age": f"{max(1, int(self.retention.total_seconds()))}s",
+            },
+        )
+        await log_queue.bind(t.events, routing_key="#")
+        for n in range(t.shards):
+            queue = await channel.declare_queue(
+                t.deliver(n), durable=True, arguments={**quorum, "x-single-active-consumer": True}
+            )
+            await queue.bind(t.deliveries, routing_key=str(n))
+        dead = await channel.declare_queue(
+            t.dead_letters, durable=True, arguments={"x-queue-type": "quorum"}
+        )
+        await dead.bind(t.dead, routing_key="")
+
+    async def close(self) -> None:
+        """Close the connection; unacknowledged messages go back to their queues."""
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+
+    async def ping(self) -> None:
+        """Raise ConnectionError unless the connection and publish channel are open."""
+        if self._connection is None or self._connection.is_closed:
+            raise ConnectionError("not connected to RabbitMQ")
+        if self._publish is None or self._publish.is_closed:
+            raise ConnectionError("RabbitMQ publish channel is closed")
+
+    async def publish_event(self, event: Event) -> None:
+        """Publish persistent and wait for the confirm; unroutable raises."""
+        message = aio_pika.Message(
+            event.to_json_bytes(),
+            content_type=CLOUDEVENTS_CONTENT_TYPE,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=event.id,
+            type=event.type,
+            timestamp=event.receivedat,
+            headers={"x-hub-source": event.source},
+        )
+        await self._exchange(self.topology.events).publish(
+            message, routing_key=event.type, mandatory=True
+        )
+
+    async def publish_deliveries(self, deliveries: Sequence[Delivery]) -> None:
+        """Publish each delivery to its channel's shard; all confirmed before returning."""
+        exchange = self._exchange(self.topology.deliveries)
+        await asyncio.gather(
+            *(
+                exchange.publish(
+                    aio_pika.Message(
+                        d.to_json_bytes(),
+                        content_type="application/json",
+                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                        message_id=f"{d.event.id}:{d.channel}",
+                        timestamp=d.event.receivedat,
+                        headers={"x-hub-channel": d.channel},
+                    ),
+                    routing_key=str(shard_of(d.channel, self.topology.shards)),
+                    mandatory=True,
+                )
+                for d in deliveries
+            )
+        )
+
+    async def publish_dead_letter(self, dead: DeadLetter) -> None:
+        """Publish a failed delivery with its reason and history in headers."""
+        headers: dict[str, Any] = {
+            "x-hub-reason": dead.reason,
+            "x-hub-attempts": dead.attempts,
+            "x-hub-first-error": dead.first_error[:1000],
+            "x-hub-last-error": dead.last_error[:1000],
+            "x-hub-channel": dead.delivery.channel,
+            "x-hub-routes": ",".join(dead.delivery.routes),
+            "x-hub-dead-at": datetime.now(UTC).isoformat(),
+        }
+        await self._exchange(self.topology.dead).publish(
+            aio_pika.Message(
+                dead.delivery.to_json_bytes(),
+                content_type="application/json",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                message_id=f"{dead.delivery.event.id}:{dead.delivery.channel}",
+                headers=headers,
+            ),
+            routing_key="",
+            mandatory=True,
+        )
+
+    async def consume_events(self, handler: EventHandler) -> None:
+        """Competing consumer on the route queue."""
+        await self._consume(self.topology.route, Event.from_json_bytes, handler, self.prefetch)
+
+    async def consume_deliveries(self, handler: DeliveryHandler) -> None:
+        """One consumer per shard; single active consumer keeps per-channel order."""
+        for n in range(self.topology.shards):
+            await self._consume(
+                self.topology.deliver(n), Delivery.from_json_bytes, handler, self.prefetch
+            )
+
+    async def _consume(
+        self,
+        queue_name: str,
+        parse: Callable[[bytes], Any],
+        handler: Callable[[Any], Awaitable[None]],
+        prefetch: int,
+    ) -> None:
+        assert self._connection is not None, "start() first"
+        channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=prefetch)
+        queue = await channel.get_queue(queue_name, ensure=False)
+
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._in_flight.add(task)
+            try:
+                await self._handle(queue_name, message, parse, handler)
+            finally:
+                self._in_flight.discard(task)
+
+        tag = await queue.consume(on_message)
+        self._consumers.append((queue, tag))
+
+    async def _handle(
+        self,
+        queue_name: str,
+        message: AbstractIncomingMessage,
+        parse: Callable[[bytes], Any],
+        handler: Callable[[Any], Awaitable[None]],
+    ) -> None:
+        if message.timestamp is not None:
+            QUEUE_LAG.labels(queue=queue_name).set(
+                max(0.0, time.time() - message.timestamp.timestamp())
+            )
+        try:
+            item = parse(message.body)
+        except (ValueError, KeyError, TypeError) as exc:
+            log.error("unparsable message dead-lettered", queue=queue_name, error=str(exc))
+            await message.reject(requeue=False)
+            return
+        try:
+            await handler(item)
+        except asyncio.CancelledError:
+            await asyncio.shield(message.nack(requeue=True))
+            raise
+        except Exception as exc:
+            log.exception("handler failed; message returned to the queue", queue=queue_name,
+                          error=str(exc))
+            await message.nack(requeue=True)
+        else:
+            await message.ack()
+
+    async def stop_consuming(self) -> None:
+        """Cancel every consumer; in-flight handlers keep running."""
+        for queue, tag in self._consumers:
+            try:
+                await queue.cancel(tag)
+            except Exception as exc:  # noqa: BLE001 - shutting down; the close returns the rest
+                log.warning("consumer cancel failed", queue=queue.name, error=str(exc))
+        self._consumers.clear()
+
+    async def drain(self, timeout: float) -> bool:
+        """Wait up to `timeout` s for in-flight handlers; True if all finished."""
+        pending = {t for t in self._in_flight if not t.done()}
+        if not pending:
+            return True
+        _, still = await asyncio.wait(pending, timeout=timeout)
+        return not still
+
+    def _exchange(self, name: str) -> AbstractExchange:
+        try:
+            return self._exchanges[name]
+        except KeyError:
+            raise ConnectionError("broker not started") from None

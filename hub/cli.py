@@ -1,0 +1,156 @@
+"""The `hub` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from multidict import CIMultiDict
+
+from hub.errors import ConfigError, HubError
+from hub.log import configure_logging
+from hub.routes import load_routes
+from hub.settings import Settings, load_settings
+from hub.sources import WebhookRequest
+
+ENV_HELP = """
+Environment (see README for all): HUB_ROUTES, HUB_LISTEN, HUB_OPS_LISTEN, HUB_DATA_DIR,
+HUB_BROKER_URL, HUB_STATE_URL, SLACK_BOT_TOKEN, HUB_SLACK_API_URL, HUB_GITHUB_SECRET,
+HUB_SENTRY_CLIENT_SECRET, HUB_TRAVIS_PUBLIC_KEY, HUB_KAPACITOR_TOKEN, HUB_ALLOW_UNSIGNED,
+HUB_MAX_BODY_BYTES, HUB_AMQP_PREFIX, HUB_DELIVERY_SHARDS, HUB_EVENT_RETENTION,
+HUB_DELIVERY_MAX_AGE, HUB_SHUTDOWN_GRACE, HUB_LOG_LEVEL, HUB_LOG_FORMAT.
+"""
+
+
+def _fail(message: str) -> None:
+    for line in message.splitlines():
+        click.echo(f"hub: {line}", err=True)
+    sys.exit(2)
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        _fail(str(exc))
+        raise  # unreachable: _fail exits
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _serve(stages: tuple[str, ...]) -> None:
+    from hub.factory import make_parts
+    from hub.service import serve_forever
+
+    settings = _settings()
+    try:
+        parts = make_parts(settings)
+        if "router" in stages:
+            load_routes(settings.routes)
+        asyncio.run(serve_forever(parts, stages))
+    except ConfigError as exc:
+        _fail(str(exc))
+    except (ConnectionError, OSError) as exc:
+        _fail(f"cannot start: {exc}")
+
+
+@click.group(help="hub: webhooks from GitHub, Travis CI, Kapacitor and Sentry, routed to Slack.")
+def main() -> None:
+    """The hub command group."""
+
+
+@main.command(epilog=ENV_HELP)
+def run() -> None:
+    """Run receiver, router and deliverer in one process."""
+    _serve(("receiver", "router", "deliverer"))
+
+
+@main.command(epilog=ENV_HELP)
+def receiver() -> None:
+    """Run the webhook receiver (HUB_LISTEN) and its ops port."""
+    _serve(("receiver",))
+
+
+@main.command(epilog=ENV_HELP)
+def router() -> None:
+    """Run a router worker: events through routes.yaml to delivery shards."""
+    _serve(("router",))
+
+
+@main.command(epilog=ENV_HELP)
+def deliverer() -> None:
+    """Run a deliverer worker: delivery shards to Slack."""
+    _serve(("deliverer",))
+
+
+@main.group()
+def routes() -> None:
+    """Check and explain the routing table."""
+
+
+@routes.command("check")
+@click.argument("file", required=False, type=click.Path(path_type=Path))
+def routes_check(file: Path | None) -> None:
+    """Validate routes.yaml (default: HUB_ROUTES); exit 1 with file:line: key errors."""
+    path = file or Settings().routes
+    try:
+        table = load_routes(path)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    click.echo(f"{path}: ok, {len(table.routes)} routes")
+
+
+@routes.command("explain")
+@click.option("--source", "source", required=True, help="github, travis, kapacitor or sentry")
+@click.option("--header", "headers", multiple=True, help="K:V, repeatable (e.g. X-GitHub-Event:push)")
+@click.option("--routes", "routes_file", type=click.Path(path_type=Path), help="default HUB_ROUTES")
+@click.argument("payload", type=click.File("rb"))
+def routes_explain(
+    source: str, headers: tuple[str, ...], routes_file: Path | None, payload: Any
+) -> None:
+    """Show how PAYLOAD (a file, or - for stdin) is normalized, routed and rendered; offline."""
+    from adapters import SOURCES
+    from adapters.slack import render
+
+    adapter = SOURCES.get(source)
+    if adapter is None:
+        _fail(f"--source: unknown source {source!r}; one of {', '.join(sorted(SOURCES))}")
+        return
+    header_map: CIMultiDict[str] = CIMultiDict()
+    for item in headers:
+        key, sep, value = item.partition(":")
+        if not sep:
+            _fail(f"--header {item!r}: use K:V")
+        header_map[key.strip()] = value.strip()
+    header_map.setdefault("Content-Type", "application/json")
+    try:
+        table = load_routes(routes_file or Settings().routes)
+        event = adapter.normalize(
+            WebhookRequest(headers=header_map, body=payload.read(), received_at=datetime.now(UTC))
+        )
+    except (ConfigError, HubError) as exc:
+        _fail(str(exc))
+        return
+    fields = event.model_dump(mode="json", exclude={"data"})
+    click.echo("event:")
+    click.echo(json.dumps(fields, indent=2))
+    click.echo("\nroutes:")
+    for line in table.explain(event):
+        verdict = "MATCH   " if line.matched else "NO-MATCH"
+        click.echo(f"  {verdict} {line.route}: {line.reason}")
+    decision = table.route(event)
+    click.echo("\nchannels:")
+    for target in decision.targets:
+        click.echo(f"  {target.channel}  (routes: {', '.join(target.routes)})")
+    if not decision.targets:
+        click.echo("  (none: the event is dropped)")
+    if decision.targets:
+        first = decision.targets[0]
+        click.echo(f"\nslack message for {first.channel}:")
+        click.echo(json.dumps(render(event, first.routes, first.mention), indent=2))

@@ -1,0 +1,48 @@
+"""Structured JSON logging (structlog); secrets are never passed to it."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+
+_REDACT = frozenset({"secret", "token", "signature", "authorization", "password"})
+
+
+def _redact(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """Last line of defence: drop any key that smells of a credential."""
+    for key in list(event_dict):
+        if any(word in key.lower() for word in _REDACT):
+            event_dict[key] = "[redacted]"
+    return event_dict
+
+
+def configure_logging(level: str = "info", fmt: str = "json", stream: Any = None) -> None:
+    """Route structlog to one JSON (or console) line per event on stderr."""
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _redact,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
+        ),
+        logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger(name: str) -> Any:
+    """A bound structlog logger carrying `logger=name`."""
+    return structlog.get_logger().bind(logger=name)

@@ -1,0 +1,44 @@
+"""Prometheus metric families (DESIGN §9): bounded labels only, never ids or free text."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+WEBHOOKS_RECEIVED = Counter(
+    "hub_webhooks_received_total",
+    "Webhook requests by source and outcome.",
+    ["source", "outcome"],
+)
+WEBHOOK_DURATION = Histogram(
+    "hub_webhook_request_duration_seconds",
+    "Time from request start to response, per source.",
+    ["source"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+EVENTS_PUBLISHED = Counter(
+    "hub_events_published_total", "Events durably stored on the broker.", ["source"]
+)
+EVENTS_DUPLICATE = Counter(
+    "hub_events_duplicate_total", "Deliveries seen before and not routed again.", ["source"]
+)
+EVENTS_ROUTED = Counter("hub_events_routed_total", "Events matched per route.", ["route"])
+EVENTS_UNROUTED = Counter(
+    "hub_events_unrouted_total", "Events no route matched.", ["source"]
+)
+EVENTS_SILENCED = Counter(
+    "hub_events_silenced_total", "Events dropped by a silence.", ["source"]
+)
+DELIVERIES = Counter("hub_deliveries_total", "Slack deliveries by outcome.", ["outcome"])
+DELIVERY_ATTEMPTS = Counter("hub_delivery_attempts_total", "Slack API calls attempted.")
+SLACK_RATE_LIMITED = Counter("hub_slack_rate_limited_total", "Slack 429 answers.")
+DELIVERY_LATENCY = Histogram(
+    "hub_delivery_latency_seconds",
+    "From webhook accepted to Slack ok.",
+    buckets=(0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
+)
+DEAD_LETTERS = Counter("hub_dead_letters_total", "Deliveries dead-lettered.", ["reason"])
+SPOOL_DEPTH = Gauge("hub_spool_depth", "Events waiting in the receiver's local spool.")
+QUEUE_LAG = Gauge(
+    "hub_queue_lag_seconds", "Age of the message being handled, per queue.", ["queue"]
+)
+ROUTES_RELOAD = Counter("hub_routes_reload_total", "routes.yaml reloads.", ["outcome"])

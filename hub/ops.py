@@ -1,0 +1,38 @@
+"""The ops port: /metrics, /healthz and /readyz (never exposed on the webhook port)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+
+from aiohttp import web
+from prometheus_client.aiohttp import make_aiohttp_handler
+
+from hub.receiver import healthz
+
+Check = Callable[[], Awaitable[None]]
+"""A readiness check: returns when healthy, raises with a readable message when not."""
+
+
+def ops_app(checks: Mapping[str, Check], timeout: float = 2.0) -> web.Application:
+    """The ops application with readiness built from named checks."""
+
+    async def readyz(_request: web.Request) -> web.Response:
+        results: dict[str, str] = {}
+        for name, check in checks.items():
+            try:
+                await asyncio.wait_for(check(), timeout)
+                results[name] = "ok"
+            except Exception as exc:  # noqa: BLE001 - any failure means not ready; say which
+                results[name] = f"failed: {exc or type(exc).__name__}"
+        ready = all(v == "ok" for v in results.values())
+        return web.json_response(
+            {"status": "ready" if ready else "unavailable", "checks": results},
+            status=200 if ready else 503,
+        )
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", make_aiohttp_handler())
+    return app

@@ -1,0 +1,105 @@
+"""Wires settings into running stages: one lifespan, graceful shutdown on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from hub.broker import Broker
+from hub.deliverer import Deliverer
+from hub.event import Event
+from hub.log import get_logger
+from hub.notify import Notifier, Renderer
+from hub.ops import Check, ops_app
+from hub.receiver import Receiver, public_app
+from hub.router import Router
+from hub.routes import RouteTable, load_routes
+from hub.settings import Settings, parse_hostport
+from hub.sources import SourceAdapter
+
+log = get_logger("hub.service")
+
+STAGES = ("receiver", "router", "deliverer")
+
+
+@dataclass
+class Parts:
+    """What the stages are built from; the CLI fills it from settings and the adapters."""
+
+    settings: Settings
+    broker: Broker
+    sources: Mapping[str, SourceAdapter]
+    notifier: Notifier
+    render: Renderer
+    checks: dict[str, Check] = field(default_factory=dict)
+
+
+async def _serve(app: web.Application, listen: str) -> web.AppRunner:
+    host, port = parse_hostport(listen)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    await web.TCPSite(runner, host, port, reuse_address=True).start()
+    return runner
+
+
+@asynccontextmanager
+async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
+    """Start the named stages; on exit stop consuming, drain, and close everything."""
+    settings = parts.settings
+    table: RouteTable | None = None
+    if "router" in stages:
+        table = load_routes(settings.routes)
+    async with AsyncExitStack() as stack:
+        await parts.broker.start()
+        stack.push_async_callback(parts.broker.close)
+        stack.push_async_callback(parts.notifier.close)
+        checks: dict[str, Check] = {"broker": parts.broker.ping, **parts.checks}
+        ops = await _serve(ops_app(checks), settings.ops_listen)
+        stack.push_async_callback(ops.cleanup)
+        if "deliverer" in stages:
+            await Deliverer(
+                parts.broker, parts.notifier, parts.render, settings.delivery_max_age
+            ).start()
+        if table is not None:
+            current = table
+            await Router(parts.broker, lambda: current).start()
+        site: web.AppRunner | None = None
+        if "receiver" in stages:
+
+            async def publish(event: Event) -> bool:
+                await parts.broker.publish_event(event)
+                return False
+
+            receiver = Receiver(
+                parts.sources,
+                settings.secret_for,
+                publish,
+                settings.max_body_bytes,
+                settings.allow_unsigned,
+            )
+            site = await _serve(public_app(receiver, settings.max_body_bytes), settings.listen)
+        log.info("hub started", stages=list(stages), listen=settings.listen, ops=settings.ops_listen)
+        try:
+            yield
+        finally:
+            log.info("hub stopping", grace_seconds=settings.shutdown_grace.total_seconds())
+            if site is not None:
+                await site.cleanup()
+            await parts.broker.stop_consuming()
+            if not await parts.broker.drain(settings.shutdown_grace.total_seconds()):
+                log.warning("shutdown grace elapsed; unfinished messages return to the broker")
+
+async def serve_forever(parts: Parts, stages: tuple[str, ...]) -> None:
+    """Run the stages until SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with running(parts, stages):
+        await stop.wait()
+    log.info("hub stopped")

@@ -1,0 +1,122 @@
+"""Run a real hub (all stages as tasks in the test process) against real RabbitMQ and a fake Slack."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import aiohttp
+
+from hub.amqp import Topology
+from hub.factory import make_parts
+from hub.service import STAGES, running
+from hub.settings import Settings
+from tests import signing
+
+AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+SLACK_TOKEN = "xoxb-test-token"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def hub_settings(tmp_path: Path, slack_url: str, routes: str, **overrides: Any) -> Settings:
+    """Settings for one test hub: own ports, own AMQP prefix, test secrets, the fake Slack."""
+    routes_file = tmp_path / "routes.yaml"
+    routes_file.write_text(routes)
+    values: dict[str, Any] = {
+        "routes": routes_file,
+        "listen": f"127.0.0.1:{free_port()}",
+        "ops_listen": f"127.0.0.1:{free_port()}",
+        "data_dir": tmp_path / "data",
+        "broker_url": AMQP_URL,
+        "amqp_prefix": f"test-{uuid.uuid4().hex[:10]}",
+        "delivery_shards": 2,
+        "slack_bot_token": SLACK_TOKEN,
+        "slack_api_url": slack_url,
+        "github_secret": signing.GITHUB_SECRET,
+        "sentry_client_secret": signing.SENTRY_SECRET,
+        "travis_public_key": signing.travis_public_pem(),
+        "kapacitor_token": signing.KAPACITOR_TOKEN,
+        "shutdown_grace": "5s",
+        "log_level": "warning",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@dataclass
+class RunningHub:
+    """A started hub and an HTTP client pointed at it."""
+
+    settings: Settings
+    http: aiohttp.ClientSession
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.settings.listen}"
+
+    @property
+    def ops_url(self) -> str:
+        return f"http://{self.settings.ops_listen}"
+
+    async def post(self, signed: signing.Signed) -> tuple[int, dict[str, Any]]:
+        """POST a signed request; return the status and the JSON body."""
+        async with self.http.post(
+            self.url + signed.path, data=signed.body, headers=signed.headers
+        ) as resp:
+            return resp.status, await resp.json(content_type=None)
+
+
+@asynccontextmanager
+async def run_hub(settings: Settings, stages: tuple[str, ...] = STAGES) -> AsyncIterator[RunningHub]:
+    """Start the stages; on exit stop them and delete the test's RabbitMQ topology."""
+    try:
+        async with running(make_parts(settings), stages), aiohttp.ClientSession() as http:
+            yield RunningHub(settings, http)
+    finally:
+        if settings.broker_url:
+            await delete_topology(settings)
+
+
+async def delete_topology(settings: Settings) -> None:
+    """Remove every queue and exchange under the settings' AMQP prefix."""
+    topology = Topology(settings.amqp_prefix, settings.delivery_shards)
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        for queue in topology.queues():
+            await channel.queue_delete(queue, if_unused=False, if_empty=False)
+        for exchange in topology.exchanges():
+            await channel.exchange_delete(exchange)
+
+
+@asynccontextmanager
+async def capture_events(settings: Settings) -> AsyncIterator[asyncio.Queue[bytes]]:
+    """Bind a private queue to the events exchange and collect every published body."""
+    topology = Topology(settings.amqp_prefix, settings.delivery_shards)
+    bodies: asyncio.Queue[bytes] = asyncio.Queue()
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+        await queue.bind(topology.events, routing_key="#")
+
+        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            async with message.process():
+                await bodies.put(message.body)
+
+        await queue.consume(on_message)
+        yield bodies
