@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters import github, kapacitor, sentry, travis
+from . import github, kapacitor, sentry, travis
 from hub.sources import SourceAdapter
 
 SOURCES: dict[str, SourceAdapter] = {

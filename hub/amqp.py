@@ -16,6 +16,7 @@ from aio_pika.abc import (
     AbstractQueue,
     AbstractRobustConnection,
 )
+from aiormq.abc import FieldTable
 
 from hub.broker import DeadLetter, Delivery, DeliveryHandler, EventHandler, shard_of
 from hub.event import CLOUDEVENTS_CONTENT_TYPE, Event
@@ -78,9 +79,9 @@ class AmqpBroker:
 
     async def start(self) -> None:
         """Connect and declare the topology (idempotent)."""
-        self._connection = await aio_pika.connect_robust(self.url, client_properties={
-            "connection_name": "hub"
-        })
+        self._connection = await aio_pika.connect_robust(
+            self.url, client_properties={"connection_name": "hub"}
+        )
         self._publish = await self._connection.channel(
             publisher_confirms=True, on_return_raises=True
         )
@@ -88,14 +89,17 @@ class AmqpBroker:
 
     async def _declare(self, channel: AbstractChannel) -> None:
         t = self.topology
-        durable = {"durable": True}
         ex = self._exchanges
-        ex[t.events] = await channel.declare_exchange(t.events, aio_pika.ExchangeType.TOPIC, **durable)
-        ex[t.deliveries] = await channel.declare_exchange(
-            t.deliveries, aio_pika.ExchangeType.DIRECT, **durable
+        ex[t.events] = await channel.declare_exchange(
+            t.events, aio_pika.ExchangeType.TOPIC, durable=True
         )
-        ex[t.dead] = await channel.declare_exchange(t.dead, aio_pika.ExchangeType.FANOUT, **durable)
-        quorum = {
+        ex[t.deliveries] = await channel.declare_exchange(
+            t.deliveries, aio_pika.ExchangeType.DIRECT, durable=True
+        )
+        ex[t.dead] = await channel.declare_exchange(
+            t.dead, aio_pika.ExchangeType.FANOUT, durable=True
+        )
+        quorum: FieldTable = {
             "x-queue-type": "quorum",
             "x-dead-letter-exchange": t.dead,
             "x-delivery-limit": POISON_DELIVERY_LIMIT,
@@ -251,8 +255,9 @@ class AmqpBroker:
             await asyncio.shield(message.nack(requeue=True))
             raise
         except Exception as exc:
-            log.exception("handler failed; message returned to the queue", queue=queue_name,
-                          error=str(exc))
+            log.exception(
+                "handler failed; message returned to the queue", queue=queue_name, error=str(exc)
+            )
             await message.nack(requeue=True)
         else:
             await message.ack()
@@ -262,16 +267,16 @@ class AmqpBroker:
         for queue, tag in self._consumers:
             try:
                 await queue.cancel(tag)
-            except Exception as exc:  # noqa: BLE001 - shutting down; the close returns the rest
+            except Exception as exc:
                 log.warning("consumer cancel failed", queue=queue.name, error=str(exc))
         self._consumers.clear()
 
-    async def drain(self, timeout: float) -> bool:
-        """Wait up to `timeout` s for in-flight handlers; True if all finished."""
+    async def drain(self, grace: float) -> bool:
+        """Wait up to `grace` s for in-flight handlers; True if all finished."""
         pending = {t for t in self._in_flight if not t.done()}
         if not pending:
             return True
-        _, still = await asyncio.wait(pending, timeout=timeout)
+        _, still = await asyncio.wait(pending, timeout=grace)
         return not still
 
     def _exchange(self, name: str) -> AbstractExchange:

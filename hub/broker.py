@@ -105,5 +105,5 @@ class Broker(Protocol):
     async def stop_consuming(self) -> None:
         """Stop taking new messages; in-flight handlers keep running."""
 
-    async def drain(self, timeout: float) -> bool:
-        """Wait up to `timeout` s for in-flight handlers; True if all finished."""
+    async def drain(self, grace: float) -> bool:
+        """Wait up to `grace` s for in-flight handlers; True if all finished."""

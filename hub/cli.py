@@ -15,7 +15,8 @@ from multidict import CIMultiDict
 from hub.errors import ConfigError, HubError
 from hub.log import configure_logging
 from hub.routes import load_routes
-from hub.settings import Settings, load_settings
+from hub.samples import SAMPLES, sample_request
+from hub.settings import Settings, load_settings, parse_hostport
 from hub.sources import WebhookRequest
 
 ENV_HELP = """
@@ -108,7 +109,9 @@ def routes_check(file: Path | None) -> None:
 
 @routes.command("explain")
 @click.option("--source", "source", required=True, help="github, travis, kapacitor or sentry")
-@click.option("--header", "headers", multiple=True, help="K:V, repeatable (e.g. X-GitHub-Event:push)")
+@click.option(
+    "--header", "headers", multiple=True, help="K:V, repeatable (e.g. X-GitHub-Event:push)"
+)
 @click.option("--routes", "routes_file", type=click.Path(path_type=Path), help="default HUB_ROUTES")
 @click.argument("payload", type=click.File("rb"))
 def routes_explain(
@@ -154,3 +157,34 @@ def routes_explain(
         first = decision.targets[0]
         click.echo(f"\nslack message for {first.channel}:")
         click.echo(json.dumps(render(event, first.routes, first.mention), indent=2))
+
+
+@main.command("send-sample")
+@click.argument("source", type=click.Choice(sorted(SAMPLES)))
+@click.argument("kind", required=False)
+@click.option("--url", help="hub's webhook base URL (default: from HUB_LISTEN)")
+def send_sample(source: str, kind: str | None, url: str | None) -> None:
+    """POST a bundled sample webhook, signed with the configured secret, to a running hub."""
+    import urllib.error
+    import urllib.request
+
+    settings = _settings()
+    kind = kind or SAMPLES[source][0]
+    try:
+        headers, body = sample_request(source, kind, settings)
+    except KeyError as exc:
+        _fail(str(exc.args[0]))
+        return
+    if url is None:
+        host, port = parse_hostport(settings.listen)
+        url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    request = urllib.request.Request(  # noqa: S310 - the URL is hub's own, given by the user
+        f"{url.rstrip('/')}/hooks/{source}", data=body, headers=headers, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310 - same URL
+            click.echo(f"{resp.status} {resp.read().decode()}")
+    except urllib.error.HTTPError as exc:
+        _fail(f"{exc.code} {exc.read().decode()}")
+    except urllib.error.URLError as exc:
+        _fail(f"cannot reach hub at {url}: {exc.reason} (is `make run` running?)")

@@ -20,9 +20,11 @@ from hub.metrics import (
     SLACK_RATE_LIMITED,
 )
 from hub.notify import Notifier, Renderer
+from hub.state import StateStore
 
 log = get_logger("hub.deliverer")
 
+POSTED_TTL = timedelta(days=7)
 BACKOFF_INITIAL = 0.5
 BACKOFF_MAX = 60.0
 
@@ -38,11 +40,13 @@ class Deliverer:
     def __init__(
         self,
         broker: Broker,
+        state: StateStore,
         notifier: Notifier,
         render: Renderer,
         max_age: timedelta = timedelta(hours=24),
     ) -> None:
         self.broker = broker
+        self.state = state
         self.notifier = notifier
         self.render = render
         self.max_age = max_age
@@ -67,6 +71,12 @@ class Deliverer:
 
     async def _deliver(self, delivery: Delivery) -> None:
         event = delivery.event
+        posted_key = f"posted:{event.id}:{delivery.channel}"
+        if await self.state.get(posted_key) is not None:
+            log.info(
+                "already posted; redelivery skipped", event_id=event.id, channel=delivery.channel
+            )
+            return
         message = self.render(event, delivery.routes, delivery.mention)
         errors: list[DeliveryError] = []
         deadline = event.receivedat + self.max_age
@@ -97,10 +107,10 @@ class Deliverer:
         except TemporaryDeliveryError:
             await self._dead_letter(delivery, "max_age_exceeded", errors)
             return
+        # Recorded right after Slack accepted, so a redelivery never posts it twice.
+        await asyncio.shield(self.state.put(posted_key, "1", POSTED_TTL))
         DELIVERIES.labels(outcome="posted").inc()
-        DELIVERY_LATENCY.observe(
-            max(0.0, (datetime.now(UTC) - event.receivedat).total_seconds())
-        )
+        DELIVERY_LATENCY.observe(max(0.0, (datetime.now(UTC) - event.receivedat).total_seconds()))
 
     async def _post_once(
         self, delivery: Delivery, message: dict[str, object], errors: list[DeliveryError]

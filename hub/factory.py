@@ -6,22 +6,35 @@ from adapters import SOURCES
 from adapters.slack import ConsoleNotifier, SlackNotifier, render
 from hub.amqp import AmqpBroker
 from hub.broker import Broker
-from hub.errors import ConfigError
 from hub.notify import Notifier
+from hub.redis_state import RedisState
 from hub.service import Parts
 from hub.settings import Settings
+from hub.sqlite_broker import SqliteBroker
+from hub.sqlite_state import SqliteState
+from hub.sqlitedb import open_data_dir
+from hub.state import StateStore
 
 
 def make_broker(settings: Settings) -> Broker:
-    """RabbitMQ when HUB_BROKER_URL is set."""
+    """RabbitMQ when HUB_BROKER_URL is set, else the embedded SQLite queue in HUB_DATA_DIR."""
     if not settings.broker_url:
-        raise ConfigError("HUB_BROKER_URL: not set (e.g. amqp://guest:guest@127.0.0.1:5672/)")
+        return SqliteBroker(
+            open_data_dir(settings.data_dir), visibility=settings.queue_visibility.total_seconds()
+        )
     return AmqpBroker(
         settings.broker_url,
         prefix=settings.amqp_prefix,
         shards=settings.delivery_shards,
         retention=settings.event_retention,
     )
+
+
+def make_state(settings: Settings) -> StateStore:
+    """Redis when HUB_STATE_URL is set, else SQLite in HUB_DATA_DIR."""
+    if settings.state_url:
+        return RedisState(settings.state_url, prefix=settings.amqp_prefix)
+    return SqliteState(open_data_dir(settings.data_dir))
 
 
 def make_notifier(settings: Settings) -> Notifier:
@@ -36,6 +49,7 @@ def make_parts(settings: Settings) -> Parts:
     return Parts(
         settings=settings,
         broker=make_broker(settings),
+        state=make_state(settings),
         sources=SOURCES,
         notifier=make_notifier(settings),
         render=render,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
@@ -11,7 +12,7 @@ import structlog
 _REDACT = frozenset({"secret", "token", "signature", "authorization", "password"})
 
 
-def _redact(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _redact(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> Mapping[str, Any]:
     """Last line of defence: drop any key that smells of a credential."""
     for key in list(event_dict):
         if any(word in key.lower() for word in _REDACT):

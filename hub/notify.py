@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from hub.event import Event
@@ -12,13 +12,16 @@ Message = dict[str, Any]
 
 
 class Notifier(Protocol):
-    """Posts rendered messages; raises Temporary/PermanentDeliveryError on failure."""
+    """Where rendered messages go; every failure raises a `hub.errors.DeliveryError`."""
 
-    async def post(self, channel: str, message: Message) -> str:
-        """Post a message and return its ts."""
+    async def post(self, channel: str, message: Mapping[str, Any]) -> str:
+        """Post `message` (chat.postMessage arguments, e.g. `thread_ts`) and return its ts."""
 
-    async def update(self, channel: str, ts: str, message: Message) -> None:
-        """Replace the message `ts` in `channel`."""
+    async def update(self, channel: str, ts: str, message: Mapping[str, Any]) -> None:
+        """Replace the message `ts` in `channel` (a name or an ID) with `message`."""
+
+    async def check(self) -> str:
+        """Confirm the credentials work and say who we are posting as."""
 
     async def close(self) -> None:
         """Release connections."""

@@ -23,7 +23,7 @@ def ops_app(checks: Mapping[str, Check], timeout: float = 2.0) -> web.Applicatio
             try:
                 await asyncio.wait_for(check(), timeout)
                 results[name] = "ok"
-            except Exception as exc:  # noqa: BLE001 - any failure means not ready; say which
+            except Exception as exc:
                 results[name] = f"failed: {exc or type(exc).__name__}"
         ready = all(v == "ok" for v in results.values())
         return web.json_response(

@@ -63,7 +63,9 @@ class Receiver:
         try:
             event, duplicate = await self._accept(name, request)
         except HubError as exc:
-            WEBHOOKS_RECEIVED.labels(source=source, outcome=_OUTCOME.get(exc.status, "bad_request")).inc()
+            WEBHOOKS_RECEIVED.labels(
+                source=source, outcome=_OUTCOME.get(exc.status, "bad_request")
+            ).inc()
             log.info("webhook refused", source=source, status=exc.status, reason=exc.message)
             return error_response(exc)
         finally:

@@ -7,6 +7,7 @@ import signal
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -14,6 +15,7 @@ from hub.broker import Broker
 from hub.deliverer import Deliverer
 from hub.event import Event
 from hub.log import get_logger
+from hub.metrics import EVENTS_DUPLICATE
 from hub.notify import Notifier, Renderer
 from hub.ops import Check, ops_app
 from hub.receiver import Receiver, public_app
@@ -21,10 +23,12 @@ from hub.router import Router
 from hub.routes import RouteTable, load_routes
 from hub.settings import Settings, parse_hostport
 from hub.sources import SourceAdapter
+from hub.state import StateStore
 
 log = get_logger("hub.service")
 
 STAGES = ("receiver", "router", "deliverer")
+DEDUP_WINDOW = timedelta(hours=24)
 
 
 @dataclass
@@ -33,10 +37,33 @@ class Parts:
 
     settings: Settings
     broker: Broker
+    state: StateStore
     sources: Mapping[str, SourceAdapter]
     notifier: Notifier
     render: Renderer
     checks: dict[str, Check] = field(default_factory=dict)
+
+
+class DedupPublisher:
+    """Publishes an event unless its delivery id was accepted in the last 24 h."""
+
+    def __init__(self, broker: Broker, state: StateStore) -> None:
+        self.broker = broker
+        self.state = state
+
+    async def publish(self, event: Event) -> bool:
+        """Store the event durably; True when it is a duplicate and was not stored again."""
+        key = f"seen:{event.source}:{event.id}"
+        if not await self.state.add(key, "1", DEDUP_WINDOW):
+            EVENTS_DUPLICATE.labels(source=event.source).inc()
+            return True
+        try:
+            await self.broker.publish_event(event)
+        except BaseException:
+            # Not stored: the sender's retry must not be taken for a duplicate.
+            await asyncio.shield(self.state.delete(key))
+            raise
+        return False
 
 
 async def _serve(app: web.Application, listen: str) -> web.AppRunner:
@@ -57,33 +84,36 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
     async with AsyncExitStack() as stack:
         await parts.broker.start()
         stack.push_async_callback(parts.broker.close)
+        await parts.state.start()
+        stack.push_async_callback(parts.state.close)
         stack.push_async_callback(parts.notifier.close)
-        checks: dict[str, Check] = {"broker": parts.broker.ping, **parts.checks}
+        checks: dict[str, Check] = {
+            "broker": parts.broker.ping,
+            "state": parts.state.ping,
+            **parts.checks,
+        }
         ops = await _serve(ops_app(checks), settings.ops_listen)
         stack.push_async_callback(ops.cleanup)
         if "deliverer" in stages:
             await Deliverer(
-                parts.broker, parts.notifier, parts.render, settings.delivery_max_age
+                parts.broker, parts.state, parts.notifier, parts.render, settings.delivery_max_age
             ).start()
         if table is not None:
             current = table
             await Router(parts.broker, lambda: current).start()
         site: web.AppRunner | None = None
         if "receiver" in stages:
-
-            async def publish(event: Event) -> bool:
-                await parts.broker.publish_event(event)
-                return False
-
             receiver = Receiver(
                 parts.sources,
                 settings.secret_for,
-                publish,
+                DedupPublisher(parts.broker, parts.state).publish,
                 settings.max_body_bytes,
                 settings.allow_unsigned,
             )
             site = await _serve(public_app(receiver, settings.max_body_bytes), settings.listen)
-        log.info("hub started", stages=list(stages), listen=settings.listen, ops=settings.ops_listen)
+        log.info(
+            "hub started", stages=list(stages), listen=settings.listen, ops=settings.ops_listen
+        )
         try:
             yield
         finally:
@@ -93,6 +123,7 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
             await parts.broker.stop_consuming()
             if not await parts.broker.drain(settings.shutdown_grace.total_seconds()):
                 log.warning("shutdown grace elapsed; unfinished messages return to the broker")
+
 
 async def serve_forever(parts: Parts, stages: tuple[str, ...]) -> None:
     """Run the stages until SIGTERM or SIGINT."""

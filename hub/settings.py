@@ -38,6 +38,9 @@ def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
 
+_DURATIONS = ("event_retention", "delivery_max_age", "shutdown_grace", "queue_visibility")
+
+
 class Settings(BaseSettings):
     """hub's settings; each field reads the environment variable named in its alias."""
 
@@ -73,8 +76,13 @@ class Settings(BaseSettings):
     shutdown_grace: Annotated[timedelta, NoDecode] = Field(
         timedelta(seconds=20), validation_alias=_env("HUB_SHUTDOWN_GRACE")
     )
+    queue_visibility: Annotated[timedelta, NoDecode] = Field(
+        timedelta(seconds=30), validation_alias=_env("HUB_QUEUE_VISIBILITY")
+    )
     log_level: str = Field("info", validation_alias=_env("HUB_LOG_LEVEL"))
-    log_format: str = Field("json", pattern="^(json|console)$", validation_alias=_env("HUB_LOG_FORMAT"))
+    log_format: str = Field(
+        "json", pattern="^(json|console)$", validation_alias=_env("HUB_LOG_FORMAT")
+    )
 
     @field_validator("allow_unsigned", mode="before")
     @classmethod
@@ -83,7 +91,9 @@ class Settings(BaseSettings):
             return frozenset(s.strip() for s in value.split(",") if s.strip())
         return value
 
-    @field_validator("event_retention", "delivery_max_age", "shutdown_grace", mode="before")
+    @field_validator(
+        "event_retention", "delivery_max_age", "shutdown_grace", "queue_visibility", mode="before"
+    )
     @classmethod
     def _duration(cls, value: object) -> object:
         return parse_duration(value) if isinstance(value, str) else value

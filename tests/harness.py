@@ -81,7 +81,9 @@ class RunningHub:
 
 
 @asynccontextmanager
-async def run_hub(settings: Settings, stages: tuple[str, ...] = STAGES) -> AsyncIterator[RunningHub]:
+async def run_hub(
+    settings: Settings, stages: tuple[str, ...] = STAGES
+) -> AsyncIterator[RunningHub]:
     """Start the stages; on exit stop them and delete the test's RabbitMQ topology."""
     try:
         async with running(make_parts(settings), stages), aiohttp.ClientSession() as http:

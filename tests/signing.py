@@ -111,5 +111,7 @@ def for_fixture(path: Path) -> Signed:
 def all_fixtures(fixtures_dir: Path) -> list[Path]:
     """Every shared fixture, in a stable order."""
     return sorted(
-        p for p in fixtures_dir.glob("*/*.json") if p.parent.name in {"github", "sentry", "travis", "kapacitor"}
+        p
+        for p in fixtures_dir.glob("*/*.json")
+        if p.parent.name in {"github", "sentry", "travis", "kapacitor"}
     )

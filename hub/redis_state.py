@@ -1,0 +1,58 @@
+"""The state store on Redis (distributed profile)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import redis.asyncio as redis
+
+
+class RedisState:
+    """`StateStore` on Redis; keys live under one prefix."""
+
+    def __init__(self, url: str, prefix: str = "hub") -> None:
+        self.url = url
+        self.prefix = prefix + ":"
+        self._redis: redis.Redis | None = None
+
+    async def start(self) -> None:
+        """Connect and check the server answers."""
+        self._redis = redis.Redis.from_url(self.url, decode_responses=True)
+        await self.ping()
+
+    async def close(self) -> None:
+        """Close the connection pool."""
+        if self._redis is not None:
+            await self._redis.aclose()
+            self._redis = None
+
+    @property
+    def _r(self) -> redis.Redis:
+        if self._redis is None:
+            raise ConnectionError("state store not started")
+        return self._redis
+
+    async def ping(self) -> None:
+        """Raise unless Redis answers PING."""
+        await self._r.ping()
+
+    async def add(self, key: str, value: str, ttl: timedelta | None = None) -> bool:
+        """SET NX with expiry."""
+        return bool(await self._r.set(self.prefix + key, value, nx=True, px=_ms(ttl)))
+
+    async def put(self, key: str, value: str, ttl: timedelta | None = None) -> None:
+        """SET with optional expiry."""
+        await self._r.set(self.prefix + key, value, px=_ms(ttl))
+
+    async def get(self, key: str) -> str | None:
+        """GET."""
+        value = await self._r.get(self.prefix + key)
+        return None if value is None else str(value)
+
+    async def delete(self, key: str) -> None:
+        """DEL."""
+        await self._r.delete(self.prefix + key)
+
+
+def _ms(ttl: timedelta | None) -> int | None:
+    return None if ttl is None else max(1, int(ttl.total_seconds() * 1000))

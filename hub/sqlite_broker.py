@@ -1,0 +1,255 @@
+"""The embedded broker: a durable SQLite queue with claims, visibility timeouts, channel FIFO."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from hub.broker import DeadLetter, Delivery, DeliveryHandler, EventHandler
+from hub.event import Event
+from hub.log import get_logger
+from hub.metrics import QUEUE_LAG
+from hub.sqlitedb import SqliteDb
+
+log = get_logger("hub.sqlite_broker")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    queue TEXT NOT NULL,
+    part TEXT NOT NULL DEFAULT '',
+    body BLOB NOT NULL,
+    headers TEXT NOT NULL DEFAULT '{}',
+    enqueued_at REAL NOT NULL,
+    claimed_until REAL,
+    claimed_by TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS messages_queue ON messages (queue, seq);
+CREATE INDEX IF NOT EXISTS messages_part ON messages (queue, part, seq);
+"""
+
+ROUTE, DELIVER, DEAD = "route", "deliver", "dead"
+POISON_DELIVERY_LIMIT = 10
+
+# A message is claimable when its claim is absent or expired; a delivery only when it is also
+# the oldest message of its channel, so one channel is never worked on twice at once.
+_CLAIM = """
+UPDATE messages SET claimed_until = ?, claimed_by = ?, attempts = attempts + 1
+WHERE seq IN (
+    SELECT m.seq FROM messages m
+    WHERE m.queue = ? AND (m.claimed_until IS NULL OR m.claimed_until < ?)
+      AND (? = 0 OR NOT EXISTS (
+          SELECT 1 FROM messages o WHERE o.queue = m.queue AND o.part = m.part AND o.seq < m.seq))
+    ORDER BY m.seq LIMIT ?)
+RETURNING seq, body, enqueued_at, attempts
+"""
+
+
+_ACK = "DELETE FROM messages WHERE seq = ? AND claimed_by = ?"
+_RELEASE = "UPDATE messages SET claimed_until = NULL WHERE seq = ?"
+_RELEASE_MANY = (
+    "UPDATE messages SET claimed_until = NULL WHERE seq IN (SELECT value FROM json_each(?))"
+)
+_EXTEND = (
+    "UPDATE messages SET claimed_until = ? "
+    "WHERE claimed_by = ? AND seq IN (SELECT value FROM json_each(?))"
+)
+
+
+class SqliteBroker:
+    """`Broker` on one SQLite file in HUB_DATA_DIR; safe for several processes on one machine."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        visibility: float = 30.0,
+        poll_interval: float = 0.2,
+        batch: int = 64,
+    ) -> None:
+        self.db = SqliteDb(data_dir / "queue.db", SCHEMA)
+        self.visibility = visibility
+        self.poll_interval = poll_interval
+        self.batch = batch
+        self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._wake: dict[str, asyncio.Event] = {ROUTE: asyncio.Event(), DELIVER: asyncio.Event()}
+        self._loops: list[asyncio.Task[None]] = []
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._stopping = False
+
+    async def start(self) -> None:
+        """Open the queue file."""
+        await self.db.open()
+        self._loops.append(asyncio.create_task(self._extend_claims()))
+
+    async def close(self) -> None:
+        """Stop all loops and close the file; unacked claims expire and come back."""
+        await self.stop_consuming()
+        for task in self._loops:
+            task.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        self._loops.clear()
+        await self.db.close()
+
+    async def ping(self) -> None:
+        """Raise unless the queue file answers."""
+        await self.db.run(self.db.query, "SELECT 1")
+
+    def _insert(
+        self, queue: str, body: bytes, part: str = "", headers: Any = None
+    ) -> tuple[str, tuple[Any, ...]]:
+        return (
+            "INSERT INTO messages (queue, part, body, headers, enqueued_at) VALUES (?, ?, ?, ?, ?)",
+            (queue, part, body, json.dumps(headers or {}), time.time()),
+        )
+
+    async def publish_event(self, event: Event) -> None:
+        """Commit the event (group commit with concurrent publishers)."""
+        await self.db.write([self._insert(ROUTE, event.to_json_bytes())])
+        self._wake[ROUTE].set()
+
+    async def publish_deliveries(self, deliveries: Sequence[Delivery]) -> None:
+        """Commit all deliveries at once, each in its channel's FIFO."""
+        await self.db.write(
+            [self._insert(DELIVER, d.to_json_bytes(), d.channel) for d in deliveries]
+        )
+        self._wake[DELIVER].set()
+
+    async def publish_dead_letter(self, dead: DeadLetter) -> None:
+        """Commit a dead letter with its reason and history."""
+        headers = {
+            "reason": dead.reason,
+            "attempts": dead.attempts,
+            "first_error": dead.first_error,
+            "last_error": dead.last_error,
+            "channel": dead.delivery.channel,
+            "routes": list(dead.delivery.routes),
+            "dead_at": datetime.now(UTC).isoformat(),
+        }
+        await self.db.write([self._insert(DEAD, dead.delivery.to_json_bytes(), headers=headers)])
+
+    async def consume_events(self, handler: EventHandler) -> None:
+        """Start the event consumer loop."""
+        self._loops.append(
+            asyncio.create_task(self._consume(ROUTE, Event.from_json_bytes, handler))
+        )
+
+    async def consume_deliveries(self, handler: DeliveryHandler) -> None:
+        """Start the delivery consumer loop (FIFO per channel)."""
+        self._loops.append(
+            asyncio.create_task(self._consume(DELIVER, Delivery.from_json_bytes, handler))
+        )
+
+    async def _consume(
+        self, queue: str, parse: Callable[[bytes], Any], handler: Callable[[Any], Awaitable[None]]
+    ) -> None:
+        wake = self._wake[queue]
+        while not self._stopping:
+            wake.clear()
+            room = self.batch - len(self._in_flight)
+            rows = await self._claim(queue, room) if room > 0 else []
+            for seq, body, enqueued_at, attempts in rows:
+                QUEUE_LAG.labels(queue=queue).set(max(0.0, time.time() - enqueued_at))
+                task = asyncio.create_task(self._handle(queue, seq, body, attempts, parse, handler))
+                self._in_flight[seq] = task
+                task.add_done_callback(functools.partial(self._done, seq))
+            # Woken by a local publish or a finished handler; other processes' writes by polling.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), self.poll_interval)
+
+    def _done(self, seq: int, _task: asyncio.Task[None]) -> None:
+        self._in_flight.pop(seq, None)
+        for event in self._wake.values():
+            event.set()
+
+    async def _claim(self, queue: str, limit: int) -> list[tuple[Any, ...]]:
+        now = time.time()
+        fifo = 1 if queue == DELIVER else 0
+        params = (now + self.visibility, self.owner, queue, now, fifo, limit)
+        result = await self.db.run(self.db.transact, [(_CLAIM, params)])
+        return sorted(result[0])
+
+    async def _handle(
+        self,
+        queue: str,
+        seq: int,
+        body: bytes,
+        attempts: int,
+        parse: Callable[[bytes], Any],
+        handler: Callable[[Any], Awaitable[None]],
+    ) -> None:
+        if attempts > POISON_DELIVERY_LIMIT:
+            await self._to_dead(seq, "delivery_limit")
+            return
+        try:
+            item = parse(body)
+        except (ValueError, KeyError, TypeError):
+            await self._to_dead(seq, "unparsable")
+            return
+        try:
+            await handler(item)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception(
+                "handler failed; message returned to the queue", queue=queue, error=str(exc)
+            )
+            await self.db.write(
+                [("UPDATE messages SET claimed_until = NULL WHERE seq = ?", (seq,))]
+            )
+        else:
+            await self.db.write(
+                [("DELETE FROM messages WHERE seq = ? AND claimed_by = ?", (seq, self.owner))]
+            )
+
+    async def _to_dead(self, seq: int, reason: str) -> None:
+        log.error("poison message dead-lettered", seq=seq, reason=reason)
+        headers = json.dumps({"reason": reason, "dead_at": datetime.now(UTC).isoformat()})
+        await self.db.write(
+            [
+                (
+                    "UPDATE messages SET queue = ?, part = '', headers = ?, claimed_until = NULL "
+                    "WHERE seq = ?",
+                    (DEAD, headers, seq),
+                )
+            ]
+        )
+
+    async def _extend_claims(self) -> None:
+        """Keep claims of running handlers alive, so only a dead process's claims expire."""
+        while True:
+            await asyncio.sleep(self.visibility / 3)
+            if self._in_flight:
+                until = time.time() + self.visibility
+                await self.db.write(
+                    [(_EXTEND, (until, self.owner, json.dumps(list(self._in_flight))))]
+                )
+
+    async def stop_consuming(self) -> None:
+        """Stop claiming new messages."""
+        self._stopping = True
+        for event in self._wake.values():
+            event.set()
+
+    async def drain(self, grace: float) -> bool:
+        """Wait up to `grace` s for in-flight handlers; cancel and release the rest."""
+        pending = set(self._in_flight.values())
+        if not pending:
+            return True
+        _, still = await asyncio.wait(pending, timeout=grace)
+        if still:
+            seqs = [seq for seq, task in self._in_flight.items() if task in still]
+            for task in still:
+                task.cancel()
+            await asyncio.gather(*still, return_exceptions=True)
+            await self.db.write([(_RELEASE_MANY, (json.dumps(seqs),))])
+        return not still

@@ -1,0 +1,92 @@
+"""The state store in a SQLite file in HUB_DATA_DIR (embedded profile)."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from hub.sqlitedb import SqliteDb
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS kv (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    expires_at REAL
+);
+CREATE INDEX IF NOT EXISTS kv_expiry ON kv (expires_at);
+"""
+
+
+class SqliteState:
+    """`StateStore` on SQLite; expired keys are ignored and swept on writes."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.db = SqliteDb(data_dir / "state.db", SCHEMA)
+        self._writes = 0
+
+    async def start(self) -> None:
+        """Open the file."""
+        await self.db.open()
+
+    async def close(self) -> None:
+        """Close the file."""
+        await self.db.close()
+
+    async def ping(self) -> None:
+        """Raise unless the file answers."""
+        await self.db.run(self.db.query, "SELECT 1")
+
+    async def add(self, key: str, value: str, ttl: timedelta | None = None) -> bool:
+        """Insert unless a live row exists; True when inserted."""
+        now = time.time()
+        rows = await self.db.write(
+            [
+                ("DELETE FROM kv WHERE key = ? AND expires_at <= ?", (key, now)),
+                (
+                    "INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (key) DO NOTHING RETURNING key",
+                    (key, value, _expiry(now, ttl)),
+                ),
+                *self._sweep(now),
+            ],
+        )
+        return bool(rows[1])
+
+    async def put(self, key: str, value: str, ttl: timedelta | None = None) -> None:
+        """Insert or replace, durably."""
+        now = time.time()
+        await self.db.write(
+            [
+                (
+                    "INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) "
+                    "DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
+                    (key, value, _expiry(now, ttl)),
+                ),
+                *self._sweep(now),
+            ]
+        )
+
+    async def get(self, key: str) -> str | None:
+        """The live value of `key`."""
+        rows = await self.db.run(
+            self.db.query,
+            "SELECT value FROM kv WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)",
+            (key, time.time()),
+        )
+        return str(rows[0][0]) if rows else None
+
+    async def delete(self, key: str) -> None:
+        """Remove `key`."""
+        await self.db.write([("DELETE FROM kv WHERE key = ?", (key,))])
+
+    def _sweep(self, now: float) -> list[tuple[str, tuple[float]]]:
+        """Every 1,000th write also removes expired rows, so the file stays bounded."""
+        self._writes += 1
+        if self._writes % 1000:
+            return []
+        return [("DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,))]
+
+
+def _expiry(now: float, ttl: timedelta | None) -> float | None:
+    return None if ttl is None else now + ttl.total_seconds()

@@ -1,0 +1,119 @@
+"""One SQLite file used from asyncio: a private thread per connection, WAL, group commit."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from hub.errors import ConfigError
+
+T = TypeVar("T")
+
+Statement = tuple[str, Sequence[Any]]
+Rows = list[tuple[Any, ...]]
+
+
+def open_data_dir(data_dir: Path) -> Path:
+    """Create HUB_DATA_DIR if needed and prove it is writable; ConfigError in one line if not."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        probe = data_dir / ".write-test"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(
+            f"HUB_DATA_DIR: {data_dir} is not a writable directory ({exc.strerror})"
+        ) from None
+    return data_dir
+
+
+class SqliteDb:
+    """A SQLite connection owned by one thread; writes are batched into shared commits."""
+
+    def __init__(self, path: Path, schema: str) -> None:
+        self.path = path
+        self._schema = schema
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite-{path.name}")
+        self._conn: sqlite3.Connection | None = None
+        self._pending: list[tuple[list[Statement], asyncio.Future[list[Rows]]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def open(self) -> None:
+        """Open (and create) the database; ConfigError naming the file if it is not SQLite."""
+        try:
+            await self.run(self._open)
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(
+                f"HUB_DATA_DIR: {self.path} is not a usable SQLite database ({exc}); "
+                "move it away or point HUB_DATA_DIR elsewhere"
+            ) from None
+
+    def _open(self) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.executescript(self._schema)
+        self._conn = conn
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(*args)` on the connection's thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> Rows:
+        """Read rows (call through `run`)."""
+        assert self._conn is not None
+        return self._conn.execute(sql, params).fetchall()
+
+    def transact(self, statements: Sequence[Statement]) -> list[Rows]:
+        """Execute statements in one immediate transaction and return each one's rows."""
+        assert self._conn is not None
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            results = [conn.execute(sql, params).fetchall() for sql, params in statements]
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return results
+
+    async def write(self, statements: list[Statement]) -> list[Rows]:
+        """Commit `statements` durably, sharing the commit (and fsync) with concurrent writers.
+
+        Returns each statement's rows (for RETURNING clauses).
+        """
+        future: asyncio.Future[list[Rows]] = asyncio.get_running_loop().create_future()
+        self._pending.append((statements, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_batches())
+        return await future
+
+    async def _write_batches(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                rows = await self.run(self.transact, [s for stmts, _ in batch for s in stmts])
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            start = 0
+            for stmts, future in batch:
+                if not future.done():
+                    future.set_result(rows[start : start + len(stmts)])
+                start += len(stmts)
+
+    async def close(self) -> None:
+        """Finish pending writes and close the connection."""
+        if self._writer is not None:
+            await self._writer
+        if self._conn is not None:
+            await self.run(self._conn.close)
+            self._conn = None
+        self._executor.shutdown(wait=True)

@@ -1,0 +1,31 @@
+"""The state store interface (dedup marks, posted marks, thread map); Redis or SQLite."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Protocol
+
+
+class StateStore(Protocol):
+    """Small shared key-value state with expiry, visible to every process of one hub."""
+
+    async def start(self) -> None:
+        """Connect or open."""
+
+    async def close(self) -> None:
+        """Release the connection."""
+
+    async def ping(self) -> None:
+        """Raise unless the store answers."""
+
+    async def add(self, key: str, value: str, ttl: timedelta | None = None) -> bool:
+        """Set `key` only if absent; True when this call set it."""
+
+    async def put(self, key: str, value: str, ttl: timedelta | None = None) -> None:
+        """Set `key`, replacing any value."""
+
+    async def get(self, key: str) -> str | None:
+        """The value of `key`, or None when absent or expired."""
+
+    async def delete(self, key: str) -> None:
+        """Remove `key` if present."""

@@ -1,0 +1,373 @@
+"""The Kapacitor adapter: shared-token authentication and alert.Data normalization."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cloudevents.v1.http import from_json
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from multidict import CIMultiDict
+
+from adapters.kapacitor import ADAPTER
+from hub.errors import BadPayload, UnsupportedMediaType, VerificationError
+from hub.event import Event, Severity
+from hub.sources import WebhookRequest, body_id
+
+RECEIVED = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+TOKEN = "s3cret-kapacitor-token"
+SERVER_A = "kapacitor/cpu/serverA"
+
+
+def request(
+    body: bytes,
+    content_type: str | None = "application/json",
+    headers: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+) -> WebhookRequest:
+    """An alert post with the given content type (None: no header), headers and query."""
+    all_headers = CIMultiDict(headers or {})
+    if content_type is not None:
+        all_headers["Content-Type"] = content_type
+    return WebhookRequest(all_headers, body, RECEIVED, query or {})
+
+
+def alert(**changes: Any) -> bytes:
+    """A WARNING alert body as Kapacitor encodes it, with some fields changed."""
+    data: dict[str, Any] = {
+        "id": SERVER_A,
+        "message": f"{SERVER_A} is WARNING",
+        "details": "details",
+        "time": "1971-01-01T00:00:09Z",
+        "duration": 1_000_000_000,
+        "level": "WARNING",
+        "data": {"series": [{"name": "cpu", "tags": {"host": "serverA"}}]},
+        "previousLevel": "INFO",
+        "recoverable": True,
+    }
+    data.update(changes)
+    return json.dumps(data, separators=(",", ":")).encode() + b"\n"
+
+
+CASES = [
+    pytest.param(
+        "alert.critical.json",
+        {
+            "type": "kapacitor.alert.critical",
+            "severity": Severity.CRITICAL,
+            "state": "critical",
+            "subject": "id",
+            "threadkey": "kapacitor:id",
+            "title": "CRITICAL: id — message",
+            "time": datetime(1970, 1, 1, tzinfo=UTC),
+            "text": "message\ndetails\n*alert*\n```\ntime                  value\n"
+            "1970-01-01T00:00:00Z  1\n```",
+            "labels": {
+                "previous_level": "ok",
+                "measurement": "alert",
+                "recoverable": "true",
+                "duration": "0s",
+                "duration_seconds": "0",
+            },
+        },
+        id="critical",
+    ),
+    pytest.param(
+        "alert.warning.json",
+        {
+            "type": "kapacitor.alert.warning",
+            "severity": Severity.WARNING,
+            "state": "warning",
+            "subject": SERVER_A,
+            "threadkey": f"kapacitor:{SERVER_A}",
+            "title": f"WARNING: {SERVER_A} is WARNING",
+            "time": datetime(1971, 1, 1, 0, 0, 9, tzinfo=UTC),
+            "labels": {
+                "host": "serverA",
+                "type": "usage",
+                "previous_level": "info",
+                "measurement": "cpu",
+                "recoverable": "true",
+                "duration": "1s",
+                "duration_seconds": "1",
+            },
+        },
+        id="warning",
+    ),
+    pytest.param(
+        "alert.ok-recovery.json",
+        {
+            "type": "kapacitor.alert.ok",
+            "severity": Severity.SUCCESS,
+            "state": "ok",
+            "subject": SERVER_A,
+            "threadkey": f"kapacitor:{SERVER_A}",
+            "title": f"OK: {SERVER_A} is OK",
+            "time": datetime(1971, 1, 1, 0, 0, 11, tzinfo=UTC),
+            "text": f"{SERVER_A} is OK\ndetails\n*cpu,host=serverA,type=usage*\n"
+            "```\ntime                  value\n1971-01-01T00:00:11Z  29\n```",
+            "labels": {
+                "host": "serverA",
+                "type": "usage",
+                "previous_level": "critical",
+                "measurement": "cpu",
+                "recoverable": "true",
+                "duration": "3s",
+                "duration_seconds": "3",
+            },
+        },
+        id="ok-recovery",
+    ),
+]
+NAMES = [pytest.param(param.values[0], id=param.id) for param in CASES]
+
+
+def fixture(fixtures_dir: Path, name: str) -> bytes:
+    """The bytes of one Kapacitor fixture, trailing newline included."""
+    return (fixtures_dir / "kapacitor" / name).read_bytes()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fixture_with_token_verifies(fixtures_dir: Path, name: str) -> None:
+    """Each sample alert posted with the shared bearer token verifies."""
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    ADAPTER.verify(request(fixture(fixtures_dir, name), headers=headers), TOKEN)
+
+
+@pytest.mark.parametrize(("name", "expected"), CASES)
+def test_fixture_normalizes_to_expected_event(
+    fixtures_dir: Path, name: str, expected: dict[str, Any]
+) -> None:
+    """Each sample alert becomes the documented alert event."""
+    event = ADAPTER.normalize(request(fixture(fixtures_dir, name)))
+    assert {field: getattr(event, field) for field in expected} == expected
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fixture_keeps_payload_and_hashes_body_for_the_id(fixtures_dir: Path, name: str) -> None:
+    """The event carries the parsed alert untouched and an id hashed from the raw body."""
+    body = fixture(fixtures_dir, name)
+    event = ADAPTER.normalize(request(body))
+    assert (event.id, event.data, event.receivedat, event.repo, event.url) == (
+        body_id("kapacitor", body),
+        json.loads(body),
+        RECEIVED,
+        None,
+        None,
+    )
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fixture_event_is_a_cloudevent(fixtures_dir: Path, name: str) -> None:
+    """The broker bytes of each normalized alert parse as a CloudEvent with the same type."""
+    event = ADAPTER.normalize(request(fixture(fixtures_dir, name)))
+    cloudevent = from_json(event.to_json_bytes())
+    assert (cloudevent["type"], cloudevent["source"], cloudevent.data) == (
+        event.type,
+        "kapacitor",
+        event.data,
+    )
+
+
+def test_trailing_newline_is_accepted(fixtures_dir: Path) -> None:
+    """Kapacitor's json.Encoder newline is part of the body and does not change the event."""
+    body = fixture(fixtures_dir, "alert.warning.json")
+    assert body.endswith(b"\n")
+    with_newline = ADAPTER.normalize(request(body))
+    without = ADAPTER.normalize(request(body.rstrip(b"\n")))
+    assert with_newline.model_dump(exclude={"id"}) == without.model_dump(exclude={"id"})
+
+
+@pytest.mark.parametrize(
+    ("headers", "query"),
+    [
+        ({"Authorization": f"Bearer {TOKEN}"}, {}),
+        ({"authorization": f"bearer {TOKEN}"}, {}),
+        ({"X-Hub-Token": TOKEN}, {}),
+        ({}, {"token": TOKEN}),
+    ],
+    ids=["bearer", "bearer-lowercase", "x-hub-token", "query"],
+)
+def test_token_is_accepted_from_each_place(headers: dict[str, str], query: dict[str, str]) -> None:
+    """The token verifies from the Authorization bearer, X-Hub-Token or the ?token= query."""
+    ADAPTER.verify(request(alert(), headers=headers, query=query), TOKEN)
+
+
+@pytest.mark.parametrize(
+    ("headers", "query"),
+    [
+        ({"Authorization": "Bearer wrong"}, {}),
+        ({"X-Hub-Token": "wrong"}, {}),
+        ({}, {"token": "wrong"}),
+        ({"X-Hub-Token": "s3cret-kapacitor-tokeñ"}, {}),
+    ],
+    ids=["bearer", "x-hub-token", "query", "non-ascii"],
+)
+def test_wrong_token_is_refused(headers: dict[str, str], query: dict[str, str]) -> None:
+    """A token that differs from the configured one does not verify, wherever it is sent."""
+    with pytest.raises(VerificationError, match="does not match"):
+        ADAPTER.verify(request(alert(), headers=headers, query=query), TOKEN)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": f"Basic {TOKEN}"}, {"Authorization": "Bearer "}],
+    ids=["none", "basic-auth", "empty-bearer"],
+)
+def test_missing_token_is_refused(headers: dict[str, str]) -> None:
+    """A post without a bearer token, X-Hub-Token or ?token= does not verify."""
+    with pytest.raises(VerificationError, match="missing token"):
+        ADAPTER.verify(request(alert(), headers=headers), TOKEN)
+
+
+def test_empty_configured_token_is_refused() -> None:
+    """An empty configured token never matches, not even an empty one."""
+    with pytest.raises(VerificationError):
+        ADAPTER.verify(request(alert(), query={"token": ""}), "")
+
+
+def test_missing_content_type_is_parsed_as_json() -> None:
+    """An alert-template post, which has no Content-Type, is still read as JSON."""
+    assert ADAPTER.normalize(request(alert(), content_type=None)).type == "kapacitor.alert.warning"
+
+
+def test_other_content_type_is_unsupported() -> None:
+    """A content type other than application/json is refused as unsupported."""
+    with pytest.raises(UnsupportedMediaType, match="text/plain"):
+        ADAPTER.normalize(request(alert(), content_type="text/plain"))
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"", "empty"),
+        (b"\n", "empty"),
+        (b'{"id": "\xff"}', "UTF-8"),
+        (b'{"id": ', "not valid JSON"),
+        (b'{"id": NaN}', "not valid JSON"),
+        (b"[]", "JSON list"),
+        (b'{"id": "x"}', "`id` and `level`"),
+        (b'{"id": 7, "level": "OK"}', "`id` and `level`"),
+    ],
+    ids=["empty", "newline", "invalid-utf8", "invalid-json", "nan", "array", "no-level", "int-id"],
+)
+def test_bad_body_is_a_bad_payload(body: bytes, message: str) -> None:
+    """A body that is not a JSON alert object with an id and a level is a bad payload."""
+    with pytest.raises(BadPayload, match=message):
+        ADAPTER.normalize(request(body))
+
+
+def test_unknown_level_is_kept_as_unknown_info() -> None:
+    """A level Kapacitor does not define is routed as `unknown` at info, not rejected."""
+    event = ADAPTER.normalize(request(alert(level="unknown")))
+    assert (event.type, event.state, event.severity) == (
+        "kapacitor.alert.unknown",
+        "unknown",
+        Severity.INFO,
+    )
+
+
+def test_duration_is_humanized() -> None:
+    """The nanosecond duration becomes readable text and exact seconds."""
+    labels = ADAPTER.normalize(request(alert(duration=5_430_500_000_000))).labels
+    assert (labels["duration"], labels["duration_seconds"]) == ("1h 30m", "5430.5")
+
+
+def test_absurd_duration_is_dropped() -> None:
+    """A duration too large for a float is left out instead of failing the alert."""
+    labels = ADAPTER.normalize(request(alert(duration=10**400))).labels
+    assert "duration" not in labels
+
+
+def test_own_labels_win_over_series_tags() -> None:
+    """A series tag named like one of hub's labels does not override it."""
+    series = [{"name": "cpu", "tags": {"measurement": "spoof", "env": "prod"}}]
+    labels = ADAPTER.normalize(request(alert(data={"series": series}))).labels
+    assert (labels["measurement"], labels["env"]) == ("cpu", "prod")
+
+
+def test_details_html_is_stripped_and_text_escaped() -> None:
+    """HTML details become plain text, and user text is escaped for mrkdwn."""
+    details = "<html><style>p {}</style><p>Load &gt; 9 on <b>web-1</b></p>\n<p>a & b</p></html>"
+    event = ADAPTER.normalize(request(alert(message="<!here> cpu high", details=details)))
+    assert event.text.splitlines()[:3] == [
+        "&lt;!here&gt; cpu high",
+        "Load &gt; 9 on web-1",
+        "a &amp; b",
+    ]
+
+
+def test_series_values_render_as_a_table() -> None:
+    """Series values render as a header of columns over rows of values, in a code block."""
+    series = [
+        {
+            "name": "cpu",
+            "tags": {"host": "web-1"},
+            "columns": ["time", "usage_idle", "ok"],
+            "values": [["2024-05-01T12:00:00Z", 3.5, True], ["2024-05-01T12:01:00Z", None, False]],
+        }
+    ]
+    text = ADAPTER.normalize(request(alert(data={"series": series}))).text
+    assert text.split("\n", 2)[2] == (
+        "*cpu,host=web-1*\n```\n"
+        "time                  usage_idle  ok\n"
+        "2024-05-01T12:00:00Z  3.5         true\n"
+        "2024-05-01T12:01:00Z  -           false\n```"
+    )
+
+
+_KEYS = st.sampled_from(
+    (
+        "id",
+        "message",
+        "details",
+        "time",
+        "duration",
+        "level",
+        "data",
+        "series",
+        "name",
+        "tags",
+        "columns",
+        "values",
+        "previousLevel",
+        "recoverable",
+    )
+)
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12)
+    | st.sampled_from(["OK", "CRITICAL", "warning", "1971-01-01T00:00:09Z", "<b>x</b>"])
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS | st.text(), inner),
+    max_leaves=20,
+)
+
+
+_OBJECTS = st.dictionaries(_KEYS | st.text(max_size=6), _VALUES, max_size=10)
+_ALERTS = st.builds(
+    lambda extra, required: extra | required,
+    _OBJECTS,
+    st.fixed_dictionaries({"id": st.text(max_size=12), "level": _SCALARS}),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(payload=_OBJECTS | _ALERTS)
+def test_any_json_object_gives_an_event_or_bad_payload(payload: dict[str, Any]) -> None:
+    """Normalizing any JSON object returns a serializable Event or raises BadPayload."""
+    try:
+        event = ADAPTER.normalize(request(json.dumps(payload).encode()))
+    except BadPayload:
+        return
+    assert isinstance(event, Event)
+    assert from_json(event.to_json_bytes())["type"] == event.type
