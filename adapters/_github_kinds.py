@@ -142,7 +142,7 @@ class Delivery:
 
     def titled(self, verb_phrase: str, name: str | None = None) -> str:
         """'<who> <verb phrase> in <where>[: <name>]'."""
-        suffix = f": {clip(one_line(name), 200)}" if name else ""
+        suffix = f": {short(name)}" if name else ""
         return f"{self.who} {verb_phrase} in {self.where}{suffix}"
 
 
@@ -153,6 +153,11 @@ def excerpt(text: str | None, limit: int = 500, max_lines: int = 8) -> str:
     if cut and len(cut) < len(whole) and not cut.endswith("…"):
         cut += "…"
     return "\n".join("> " + escape(line) for line in cut.split("\n")) if cut else ""
+
+
+def short(text: str, limit: int = 200) -> str:
+    """`text` on one line, cut to `limit` characters."""
+    return clip(one_line(text), limit)
 
 
 def lines(*parts: str | None) -> str:
@@ -334,10 +339,10 @@ def _split_ref(ref: str) -> tuple[str | None, str]:
 
 def _commit_line(commit: Node) -> str:
     sha = commit["id"].as_str() or "?"
-    message = one_line((commit["message"].as_str() or "").strip().split("\n", 1)[0])
+    message = (commit["message"].as_str() or "").strip().split("\n", 1)[0]
     author = commit["author"]["username"].as_str() or commit["author"]["name"].as_str()
     by = f" – {escape(author)}" if author else ""
-    return f"{link(commit['url'].as_url(), sha[:7])} {escape(clip(message, 100))}{by}"
+    return f"{link(commit['url'].as_url(), sha[:7])} {escape(short(message, 100))}{by}"
 
 
 def push(d: Delivery) -> Summary:
@@ -376,7 +381,9 @@ def create_or_delete(d: Delivery) -> Summary:
     verb = "created" if d.event == "create" else "deleted"
     url = d.repo_url
     if url and verb == "created" and ref_type in ("branch", "tag"):
-        url += ("/tree/" if ref_type == "branch" else "/releases/tag/") + quote(ref, safe="/", errors="replace")
+        url += ("/tree/" if ref_type == "branch" else "/releases/tag/") + quote(
+            ref, safe="/", errors="replace"
+        )
     return Summary(
         title=f"{d.who} {verb} {ref_type or 'ref'} {ref} in {d.where}",
         state=verb,
@@ -421,9 +428,8 @@ def _ran(d: Delivery, item: Node, thing: str, branch: str | None) -> Summary:
     if d.action in ("rerequested", "requested_action"):
         title = f"{d.who} {words(d.action)} {thing} in {d.where}"
     else:
-        done = outcome(state)
         on = f" on {branch}" if branch else ""
-        title = f"{thing[:1].upper()}{thing[1:]} {done}{on} in {d.where}"
+        title = f"{thing[:1].upper()}{thing[1:]} {outcome(state)}{on} in {d.where}"
     sha = item["head_sha"].as_str()
     commit = f"{d.repo_url}/commit/{sha}" if d.repo_url and sha else None
     return Summary(
@@ -449,7 +455,7 @@ def workflow_run(d: Delivery) -> Summary:
     s = _ran(d, run, thing, run["head_branch"].as_str())
     s.threadkey = d.key("workflow_run", run["id"].as_str())
     display_title = run["display_title"].as_str()
-    s.text = lines(display_title and f"*{escape(clip(one_line(display_title), 200))}*", s.text)
+    s.text = lines(display_title and f"*{escape(short(display_title))}*", s.text)
     s.labels |= {"workflow": name, "trigger": run["event"].as_str()}
     return s
 
@@ -479,7 +485,7 @@ def check_run(d: Delivery) -> Summary:
         d.key("check_suite", suite_id) if suite_id else d.key("check_run", run["id"].as_str())
     )
     heading = output["title"].as_str()
-    heading_line = heading and f"*{escape(clip(one_line(heading), 200))}*"
+    heading_line = heading and f"*{escape(short(heading))}*"
     s.text = lines(heading_line, excerpt(output["summary"].as_str()), s.text)
     s.url = s.url or run["details_url"].as_url()
     app = run["app"]["slug"].as_str() or run["app"]["name"].as_str()
@@ -503,23 +509,23 @@ def check_suite(d: Delivery) -> Summary:
 def deployment(d: Delivery) -> Summary:
     """A deployment, or one of its statuses: all statuses of a deployment share a thread."""
     dep, status = d.body["deployment"], d.body["deployment_status"]
-    env = status["environment"].as_str() or dep["environment"].as_str() or "?"
-    ref = dep["ref"].as_str() or "?"
+    env = status["environment"].as_str() or dep["environment"].as_str()
+    ref = dep["ref"].as_str()
+    what = f"{ref or '?'} to {env or '?'}"
     if d.event == "deployment_status":
         state = status["state"].as_str()
-        done = outcome(state)
-        title = f"Deployment of {ref} to {env} {done} in {d.where}"
+        title = f"Deployment of {what} {outcome(state)} in {d.where}"
     else:
-        state, title = "created", f"{d.who} requested a deployment of {ref} to {env} in {d.where}"
+        state, title = "created", f"{d.who} requested a deployment of {what} in {d.where}"
     description = status["description"].as_str() or dep["description"].as_str()
     urls = (status["log_url"], status["target_url"], status["environment_url"])
     return Summary(
         title=title,
         severity=severity_of(state),
         state=state,
-        subject=f"{d.where} deployment to {env}",
+        subject=f"{d.where} deployment to {env or '?'}",
         threadkey=d.key("deployment", dep["id"].as_str()),
-        text=escape(clip(one_line(description), 500)) if description else "",
+        text=escape(short(description, 500)) if description else "",
         url=next((url for node in urls if (url := node.as_url())), d.repo_url),
         time=first_time(status["updated_at"], status["created_at"], dep["updated_at"]),
         labels={"environment": env, "ref": ref, "task": dep["task"].as_str()},
@@ -530,14 +536,13 @@ def status(d: Delivery) -> Summary:
     """A commit status from an outside CI: one thread per commit and context."""
     sha, context = d.body["sha"].as_str(), d.body["context"].as_str() or "status"
     state, description = d.body["state"].as_str(), d.body["description"].as_str()
-    done = outcome(state)
     return Summary(
-        title=f"{context} {done} for {(sha or '?')[:7]} in {d.where}",
+        title=f"{context} {outcome(state)} for {(sha or '?')[:7]} in {d.where}",
         severity=severity_of(state),
         state=state,
         subject=f"{d.where}@{(sha or '?')[:7]}",
         threadkey=d.key("status", f"{sha}:{context}" if sha else None),
-        text=escape(clip(one_line(description), 500)) if description else "",
+        text=escape(short(description, 500)) if description else "",
         url=d.body["target_url"].as_url() or d.body["commit"]["html_url"].as_url(),
         time=first_time(d.body["updated_at"], d.body["created_at"]),
         labels={"context": context},
@@ -564,7 +569,7 @@ def ping(d: Delivery) -> Summary:
     return Summary(
         title=f"GitHub webhook{f' {hook_id}' if hook_id else ''} is working for {d.where}",
         subject=d.where,
-        text=lines(zen and f"_{escape(clip(one_line(zen), 500))}_", events and f"Events: {events}"),
+        text=lines(zen and f"_{escape(short(zen, 500))}_", events and f"Events: {events}"),
         url=d.repo_url,
         labels={"hook_id": hook_id, "hook_type": hook["type"].as_str()},
     )
@@ -581,7 +586,7 @@ def generic(d: Delivery) -> Summary:
     where = f"on {d.numbered(number)}" if number is not None else f"in {d.where}"
     title = f"{words(d.event).capitalize()}{action} {where} by {d.who}"
     return Summary(
-        title=title + (f": {clip(one_line(name), 200)}" if name else ""),
+        title=title + (f": {short(name)}" if name else ""),
         subject=d.numbered(number) if number is not None else d.where,
         threadkey=d.key(kind, number) if kind else None,
         text=excerpt(primary["body"].as_str() or primary["description"].as_str()),

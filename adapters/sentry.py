@@ -159,11 +159,13 @@ def _issue(resource: str, action: str, data: dict[str, Any]) -> _Facts:
     ]
     return _Facts(
         title=_in_project(project, f"{head}: {title}"),
-        severity=Severity.SUCCESS if action == "resolved" else _level_severity(level),
+        severity=Severity.SUCCESS
+        if action == "resolved"
+        else _LEVEL_SEVERITY.get(level, Severity.INFO),
         state=_issue_state(action, slug(issue.get("status"))),
         subject=short_id or title,
         threadkey=f"sentry:issue:{issue_id}" if issue_id else None,
-        text=_lines(f"`{escape(culprit)}`" if culprit else "", " · ".join(filter(None, details))),
+        text=_summary(culprit, details),
         url=web_url(issue.get("web_url")) or web_url(issue.get("permalink")),
         time=timestamp(issue.get("firstSeen")) if action == "created" else None,
         labels={
@@ -204,10 +206,10 @@ def _event(resource: str, action: str, data: dict[str, Any]) -> _Facts:
     ]
     return _Facts(
         title=_in_project(project, f"{head}: {title}"),
-        severity=_level_severity(level),
+        severity=_LEVEL_SEVERITY.get(level, Severity.INFO),
         subject=title,
         threadkey=f"sentry:issue:{issue_id}" if issue_id else None,
-        text=_lines(f"`{escape(culprit)}`" if culprit else "", " · ".join(filter(None, details))),
+        text=_summary(culprit, details),
         url=web_url(event.get("web_url")),
         time=timestamp(event.get("datetime")) or timestamp(event.get("timestamp")),
         labels={
@@ -298,8 +300,10 @@ _RESOURCES: dict[str, Callable[[str, str, dict[str, Any]], _Facts]] = {
 }
 
 
-def _level_severity(level: str) -> Severity:
-    return _LEVEL_SEVERITY.get(level, Severity.INFO)
+def _summary(culprit: str | None, details: list[str]) -> str:
+    """The culprit as code over one line of the non-empty details."""
+    lines = (f"`{escape(culprit)}`" if culprit else "", " · ".join(filter(None, details)))
+    return "\n".join(filter(None, lines))
 
 
 def _in_project(project: str | None, title: str) -> str:
@@ -323,10 +327,6 @@ def _tag(event: dict[str, Any], key: str) -> str | None:
         if len(pair) == 2 and pair[0] == key:
             return string(pair[1])
     return None
-
-
-def _lines(*lines: str) -> str:
-    return "\n".join(line for line in lines if line)
 
 
 ADAPTER = SentryAdapter()

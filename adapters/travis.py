@@ -67,7 +67,7 @@ class TravisAdapter:
             raise VerificationError("the Signature header is not valid base64") from None
         key = _public_key_or_refuse(secret)
         try:
-            key.verify(signature, payload_bytes(request), padding.PKCS1v15(), hashes.SHA1())  # noqa: S303 - Travis signs with SHA-1; we cannot choose
+            key.verify(signature, _signed_payload(request), padding.PKCS1v15(), hashes.SHA1())  # noqa: S303 - Travis signs with SHA-1; we cannot choose
         except InvalidSignature:
             raise VerificationError(
                 "the Signature does not match the payload: check that HUB_TRAVIS_PUBLIC_KEY is the"
@@ -76,7 +76,7 @@ class TravisAdapter:
 
     def normalize(self, request: WebhookRequest) -> Event:
         """The `travis.build.<state>` event of one build notification."""
-        raw = payload_bytes(request)
+        raw = _signed_payload(request)
         build = parse_object(raw, "Travis payload")
         state = slug(build.get("state"))
         if not state:
@@ -121,7 +121,7 @@ class TravisAdapter:
         )
 
 
-def payload_bytes(request: WebhookRequest) -> bytes:
+def _signed_payload(request: WebhookRequest) -> bytes:
     """The signed payload: the url-decoded `payload` form field, or a raw JSON body."""
     content_type = request.content_type
     sniffed_form = not content_type and request.body.lstrip().startswith(b"payload=")

@@ -24,7 +24,7 @@ def sample_body(source: str, kind: str) -> bytes:
     if kind not in SAMPLES.get(source, ()):
         choices = ", ".join(f"{s} {k}" for s, kinds in SAMPLES.items() for k in kinds)
         raise KeyError(f"no sample {source} {kind}; choose one of: {choices}")
-    return resources.files("hub.samples").joinpath(f"{source}-{kind}.json").read_bytes()
+    return resources.files("hub").joinpath(f"sample_payloads/{source}-{kind}.json").read_bytes()
 
 
 def sample_request(source: str, kind: str, settings: Settings) -> tuple[dict[str, str], bytes]:

@@ -473,7 +473,7 @@ def test_force_push_lists_linked_short_shas(fixtures_dir: Path) -> None:
 
 
 def test_issue_comment_on_pull_request_threads_with_it(fixtures_dir: Path) -> None:
-    """A comment on a PR arrives as issue_comment with issue.pull_request and joins the PR thread."""
+    """A PR comment arrives as issue_comment with issue.pull_request set and joins the PR thread."""
     payload = fixture(fixtures_dir, "issue_comment.created.json")
     payload["issue"] |= {
         "number": 2,
@@ -489,7 +489,7 @@ def test_issue_comment_on_pull_request_threads_with_it(fixtures_dir: Path) -> No
 
 
 def test_unknown_event_is_normalized_generically() -> None:
-    """An event hub has no rule for gets github.<event>.<action> and a title from repo and sender."""
+    """An event without its own rule gets github.<event>.<action> and a title from repo, sender."""
     payload = {
         "action": "created",
         "discussion": {"number": 7, "title": "Ideas", "html_url": "https://github.com/a/b/d/7"},
@@ -571,13 +571,19 @@ def test_missing_event_header_is_bad_payload() -> None:
 
 
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(
-        st.sampled_from(["action", "number", "ref", "state", "name", "id", "html_url"])
-        | st.text(max_size=8),
-        inner,
-        max_size=4,
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["action", "number", "ref", "state", "name", "id", "html_url"])
+            | st.text(max_size=8),
+            inner,
+            max_size=4,
+        )
     ),
     max_leaves=20,
 )
