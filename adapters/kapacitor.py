@@ -33,7 +33,7 @@ _SEVERITY = {
 }
 _HTML_BLOCK = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _HTML_TAG = re.compile(r"<[^>]*>")
-_MAX_SERIES, _MAX_ROWS, _MAX_CELL = 3, 5, 40
+_MAX_SERIES, _MAX_ROWS, _MAX_COLUMNS, _MAX_CELL = 3, 5, 8, 40
 
 
 class KapacitorAdapter:
@@ -124,7 +124,8 @@ def _text(alert: dict[str, Any], series: list[dict[str, Any]]) -> str:
     message = string(alert.get("message"))
     if message:
         blocks.append(escape(clip(message.strip(), 500)))
-    details = _plain(string(alert.get("details")) or "")
+    # Cut before stripping: the regexes should never see a megabyte of someone's HTML page.
+    details = _plain(clip(string(alert.get("details")) or "", 20_000))
     if details and details != (message or "").strip():
         blocks.append(escape(clip(details, 1000)))
     blocks.extend(table for table in map(_table, series[:_MAX_SERIES]) if table)
@@ -139,8 +140,8 @@ def _plain(markup: str) -> str:
 
 
 def _table(series: dict[str, Any]) -> str:
-    """One series as a code-block table: a header of columns, then up to five rows of values."""
-    columns = [_cell(column) for column in seq(series.get("columns"))]
+    """One series as a code-block table: a header of columns over the first rows of values."""
+    columns = [_cell(column) for column in seq(series.get("columns"))[:_MAX_COLUMNS]]
     rows = [[_cell(value) for value in seq(row)] for row in seq(series.get("values"))]
     if not columns or not rows:
         return ""

@@ -11,6 +11,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
 from hub.broker import Broker, DeadLetter, Delivery
 from hub.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
+from hub.history import History, MemoryHistory
 from hub.log import get_logger
 from hub.metrics import (
     DEAD_LETTERS,
@@ -44,12 +45,14 @@ class Deliverer:
         notifier: Notifier,
         render: Renderer,
         max_age: timedelta = timedelta(hours=24),
+        history: History | None = None,
     ) -> None:
         self.broker = broker
         self.state = state
         self.notifier = notifier
         self.render = render
         self.max_age = max_age
+        self.history = history or MemoryHistory()
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._waiting: defaultdict[str, int] = defaultdict(int)
 
@@ -110,6 +113,7 @@ class Deliverer:
         # Recorded right after Slack accepted, so a redelivery never posts it twice.
         await asyncio.shield(self.state.put(posted_key, "1", POSTED_TTL))
         DELIVERIES.labels(outcome="posted").inc()
+        await self.history.record_delivery(event, delivery.channel, "posted")
         DELIVERY_LATENCY.observe(max(0.0, (datetime.now(UTC) - event.receivedat).total_seconds()))
 
     async def _post_once(
@@ -154,6 +158,9 @@ class Deliverer:
         )
         DEAD_LETTERS.labels(reason=reason).inc()
         DELIVERIES.labels(outcome="dead_lettered").inc()
+        await self.history.record_delivery(
+            delivery.event, delivery.channel, f"dead_lettered:{reason}"
+        )
         log.error(
             "delivery dead-lettered",
             event_id=delivery.event.id,

@@ -8,14 +8,25 @@ from collections.abc import Awaitable, Callable, Mapping
 from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
 
+from hub.event import Event
+from hub.history import Explanation, History
 from hub.receiver import healthz
+
+Explain = Callable[[Event], list[Explanation]]
+"""The routing explanation of an event under the current routes table."""
 
 Check = Callable[[], Awaitable[None]]
 """A readiness check: returns when healthy, raises with a readable message when not."""
 
 
-def ops_app(checks: Mapping[str, Check], timeout: float = 2.0) -> web.Application:
-    """The ops application with readiness built from named checks."""
+def ops_app(
+    checks: Mapping[str, Check],
+    history: History,
+    explain: Explain | None = None,
+    token: str | None = None,
+    timeout: float = 2.0,
+) -> web.Application:
+    """The ops application: health, readiness from named checks, metrics, the live page."""
 
     async def readyz(_request: web.Request) -> web.Response:
         results: dict[str, str] = {}

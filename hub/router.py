@@ -6,9 +6,10 @@ from collections.abc import Callable
 
 from hub.broker import Broker, Delivery
 from hub.event import Event
+from hub.history import History
 from hub.log import get_logger
 from hub.metrics import EVENTS_ROUTED, EVENTS_UNROUTED
-from hub.routes import RouteTable
+from hub.routing import RouteTable
 
 log = get_logger("hub.router")
 
@@ -16,9 +17,10 @@ log = get_logger("hub.router")
 class Router:
     """Consumes events, publishes deliveries; acks only after the deliveries are confirmed."""
 
-    def __init__(self, broker: Broker, table: Callable[[], RouteTable]) -> None:
+    def __init__(self, broker: Broker, table: Callable[[], RouteTable], history: History) -> None:
         self.broker = broker
         self.table = table
+        self.history = history
 
     async def start(self) -> None:
         """Begin consuming events."""
@@ -26,7 +28,10 @@ class Router:
 
     def plan(self, event: Event) -> list[Delivery]:
         """The deliveries one event fans out to under the current table."""
-        decision = self.table().route(event)
+        return self._plan(self.table(), event)
+
+    def _plan(self, table: RouteTable, event: Event) -> list[Delivery]:
+        decision = table.route(event)
         for name in decision.matched:
             EVENTS_ROUTED.labels(route=name).inc()
         if decision.unrouted:
@@ -45,9 +50,16 @@ class Router:
 
     async def handle(self, event: Event) -> None:
         """Route one event; raising returns it to the queue."""
-        deliveries = self.plan(event)
+        table = self.table()
+        deliveries = self._plan(table, event)
         if deliveries:
             await self.broker.publish_deliveries(deliveries)
+        await self.history.record_routing(
+            event,
+            routes=sorted({r for d in deliveries for r in d.routes}),
+            channels=[d.channel for d in deliveries],
+            explanation=(),
+        )
         log.info(
             "event routed",
             event_id=event.id,

@@ -14,10 +14,11 @@ from aiohttp import web
 from hub.broker import Broker
 from hub.deliverer import Deliverer
 from hub.event import Event
+from hub.history import Explanation, History, MemoryHistory
 from hub.log import get_logger
 from hub.metrics import EVENTS_DUPLICATE
 from hub.notify import Notifier, Renderer
-from hub.ops import Check, ops_app
+from hub.ops import Check, Explain, ops_app
 from hub.receiver import Receiver, public_app
 from hub.router import Router
 from hub.routes import RouteTable, load_routes
@@ -41,15 +42,17 @@ class Parts:
     sources: Mapping[str, SourceAdapter]
     notifier: Notifier
     render: Renderer
+    history: History = field(default_factory=MemoryHistory)
     checks: dict[str, Check] = field(default_factory=dict)
 
 
 class DedupPublisher:
     """Publishes an event unless its delivery id was accepted in the last 24 h."""
 
-    def __init__(self, broker: Broker, state: StateStore) -> None:
+    def __init__(self, broker: Broker, state: StateStore, history: History) -> None:
         self.broker = broker
         self.state = state
+        self.history = history
 
     async def publish(self, event: Event) -> bool:
         """Store the event durably; True when it is a duplicate and was not stored again."""
@@ -63,7 +66,15 @@ class DedupPublisher:
             # Not stored: the sender's retry must not be taken for a duplicate.
             await asyncio.shield(self.state.delete(key))
             raise
+        await self.history.record_event(event)
         return False
+
+
+def _explainer(table: RouteTable) -> Explain:
+    def explain(event: Event) -> list[Explanation]:
+        return [Explanation(x.route, x.matched, x.reason) for x in table.explain(event)]
+
+    return explain
 
 
 async def _serve(app: web.Application, listen: str) -> web.AppRunner:
@@ -92,21 +103,29 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
             "state": parts.state.ping,
             **parts.checks,
         }
-        ops = await _serve(ops_app(checks), settings.ops_listen)
+        explain = None if table is None else _explainer(table)
+        ops = await _serve(
+            ops_app(checks, parts.history, explain, settings.ops_token), settings.ops_listen
+        )
         stack.push_async_callback(ops.cleanup)
         if "deliverer" in stages:
             await Deliverer(
-                parts.broker, parts.state, parts.notifier, parts.render, settings.delivery_max_age
+                parts.broker,
+                parts.state,
+                parts.notifier,
+                parts.render,
+                settings.delivery_max_age,
+                parts.history,
             ).start()
         if table is not None:
             current = table
-            await Router(parts.broker, lambda: current).start()
+            await Router(parts.broker, lambda: current, parts.history).start()
         site: web.AppRunner | None = None
         if "receiver" in stages:
             receiver = Receiver(
                 parts.sources,
                 settings.secret_for,
-                DedupPublisher(parts.broker, parts.state).publish,
+                DedupPublisher(parts.broker, parts.state, parts.history).publish,
                 settings.max_body_bytes,
                 settings.allow_unsigned,
             )

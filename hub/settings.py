@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     slack_bot_token: str | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
     slack_api_url: str | None = Field(None, validation_alias=_env("HUB_SLACK_API_URL"))
     slack_signing_secret: str | None = Field(None, validation_alias=_env("SLACK_SIGNING_SECRET"))
+    ops_token: str | None = Field(None, validation_alias=_env("HUB_OPS_TOKEN"))
     github_secret: str | None = Field(None, validation_alias=_env("HUB_GITHUB_SECRET"))
     sentry_client_secret: str | None = Field(
         None, validation_alias=_env("HUB_SENTRY_CLIENT_SECRET")
