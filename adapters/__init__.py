@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from . import github, kapacitor, sentry, travis
 from hub.sources import SourceAdapter
+
+from . import github, kapacitor, sentry, travis
 
 SOURCES: dict[str, SourceAdapter] = {
     adapter.name: adapter

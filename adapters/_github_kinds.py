@@ -186,13 +186,13 @@ def words(token: str) -> str:
     return token.replace("_", " ")
 
 
-def severity_of(outcome: str | None) -> Severity:
+def severity_of(state: str | None) -> Severity:
     """The severity of a check or workflow conclusion, deployment or commit status state."""
-    if outcome in _ERROR:
+    if state in _ERROR:
         return Severity.ERROR
-    if outcome in _WARNING:
+    if state in _WARNING:
         return Severity.WARNING
-    return Severity.SUCCESS if outcome == "success" else Severity.INFO
+    return Severity.SUCCESS if state == "success" else Severity.INFO
 
 
 def outcome(state: str | None) -> str:
@@ -566,9 +566,11 @@ def ping(d: Delivery) -> Summary:
     hook_id = d.body["hook_id"].as_str() or hook["id"].as_str()
     zen = d.body["zen"].as_str()
     events = ", ".join(f"`{escape(e)}`" for n in hook["events"].items() if (e := n.as_str()))
+    app_id = hook["app_id"].as_str()
+    scope = d.where if d.where != "GitHub" or not app_id else f"GitHub App {app_id}"
     return Summary(
-        title=f"GitHub webhook{f' {hook_id}' if hook_id else ''} is working for {d.where}",
-        subject=d.where,
+        title=f"GitHub webhook{f' {hook_id}' if hook_id else ''} is working for {scope}",
+        subject=scope,
         text=lines(zen and f"_{escape(short(zen, 500))}_", events and f"Events: {events}"),
         url=d.repo_url,
         labels={"hook_id": hook_id, "hook_type": hook["type"].as_str()},

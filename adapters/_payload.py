@@ -11,6 +11,13 @@ from hub.errors import BadPayload
 
 _SLUG_JUNK = re.compile(r"[^a-z0-9_]+")
 _UNSAFE_URL = re.compile(r"[\s<>|]")
+_JSON_KINDS = {
+    list: "an array",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+}
 
 
 def parse_object(body: bytes, what: str) -> dict[str, Any]:
@@ -26,7 +33,8 @@ def parse_object(body: bytes, what: str) -> dict[str, Any]:
     except (ValueError, RecursionError) as exc:
         raise BadPayload(f"the {what} is not valid JSON: {_reason(exc)}") from None
     if not isinstance(value, dict):
-        raise BadPayload(f"the {what} is a JSON {type(value).__name__}; expected an object")
+        kind = "null" if value is None else type(value).__name__
+        raise BadPayload(f"the {what} is a JSON {kind}; expected an object")
     return value
 
 

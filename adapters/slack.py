@@ -58,6 +58,20 @@ class SlackNotifier:
         channel_id = await self._channel_id(channel)
         await self._call(self._client.chat_update, channel=channel_id, ts=ts, **fields)
 
+    async def find(self, channel: str, event_id: str) -> str | None:
+        """The ts of a recent top-level message in `channel` whose metadata names `event_id`."""
+        page = await self._call(
+            self._client.conversations_history,
+            channel=await self._channel_id(channel),
+            limit=100,
+            include_all_metadata=True,
+        )
+        for message in page.get("messages") or []:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if event_id in (payload.get("event_ids") or []):
+                return str(message["ts"])
+        return None
+
     async def check(self) -> str:
         """Call auth.test and describe the workspace and bot the token belongs to."""
         response = await self._call(self._client.auth_test)
@@ -162,6 +176,10 @@ class ConsoleNotifier:
         """Print the update of message `ts`."""
         self._write({"channel": channel, "update": ts, "message": dict(message)})
 
+    async def find(self, channel: str, event_id: str) -> str | None:
+        """The console keeps no history to look in."""
+        return None
+
     async def check(self) -> str:
         """Say that messages go to the console."""
         return "console mode: no SLACK_BOT_TOKEN, messages are printed as JSON lines"
@@ -175,4 +193,3 @@ class ConsoleNotifier:
         stream = self._stream or sys.stdout
         stream.write(json.dumps(line, separators=(",", ":"), default=str) + "\n")
         stream.flush()
-

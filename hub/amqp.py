@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aio_pika
 from aio_pika.abc import (
     AbstractChannel,
+    AbstractConnection,
     AbstractExchange,
     AbstractIncomingMessage,
     AbstractQueue,
-    AbstractRobustConnection,
 )
 from aiormq.abc import FieldTable
 
 from hub.broker import DeadLetter, Delivery, DeliveryHandler, EventHandler, shard_of
+from hub.deadletters import DeadLetterSession, DeadRecord, parse_dead
 from hub.event import CLOUDEVENTS_CONTENT_TYPE, Event
 from hub.log import get_logger
 from hub.metrics import QUEUE_LAG
@@ -56,6 +59,14 @@ class Topology:
         return [self.events, self.deliveries, self.dead]
 
 
+@dataclass(frozen=True)
+class _Consumer:
+    queue: str
+    parse: Callable[[bytes], Any]
+    handler: Callable[[Any], Awaitable[None]]
+    prefetch: int
+
+
 class AmqpBroker:
     """`Broker` on RabbitMQ: quorum queues, a stream for history, single-active-consumer shards."""
 
@@ -71,21 +82,56 @@ class AmqpBroker:
         self.topology = Topology(prefix, shards)
         self.retention = retention
         self.prefetch = prefetch
-        self._connection: AbstractRobustConnection | None = None
+        self._connection: AbstractConnection | None = None
         self._publish: AbstractChannel | None = None
         self._exchanges: dict[str, AbstractExchange] = {}
+        self._specs: list[_Consumer] = []
         self._consumers: list[tuple[AbstractQueue, str]] = []
         self._in_flight: set[asyncio.Task[Any]] = set()
+        self._lost = asyncio.Event()
+        self._closing = False
+        self._supervisor: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Connect and declare the topology (idempotent)."""
-        self._connection = await aio_pika.connect_robust(
-            self.url, client_properties={"connection_name": "hub"}
-        )
-        self._publish = await self._connection.channel(
-            publisher_confirms=True, on_return_raises=True
-        )
-        await self._declare(self._publish)
+        """Connect, declare the topology (idempotent), and keep reconnecting when the link drops."""
+        await self._connect()
+        self._supervisor = asyncio.create_task(self._supervise())
+
+    async def _connect(self) -> None:
+        # A plain connection and our own supervisor rather than connect_robust: after some
+        # broker restarts robust connections come back without their consumers. Here every
+        # reconnect re-declares the topology and re-creates every consumer, always.
+        connection = await aio_pika.connect(self.url, client_properties={"connection_name": "hub"})
+        try:
+            publish = await connection.channel(publisher_confirms=True, on_return_raises=True)
+            await self._declare(publish)
+            self._connection, self._publish = connection, publish
+            self._consumers.clear()
+            for spec in self._specs:
+                await self._start_consumer(spec)
+        except BaseException:
+            await connection.close()
+            raise
+        self._lost.clear()
+        connection.close_callbacks.add(lambda *_: self._lost.set())
+
+    async def _supervise(self) -> None:
+        while not self._closing:
+            await self._lost.wait()
+            if self._closing:
+                return
+            log.warning("RabbitMQ connection lost; reconnecting")
+            delay = 0.5
+            while not self._closing:
+                try:
+                    await self._connect()
+                except Exception as exc:
+                    log.debug("reconnect failed", error=str(exc) or type(exc).__name__)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+                else:
+                    log.info("RabbitMQ connection restored", consumers=len(self._specs))
+                    break
 
     async def _declare(self, channel: AbstractChannel) -> None:
         t = self.topology
@@ -127,6 +173,10 @@ class AmqpBroker:
 
     async def close(self) -> None:
         """Close the connection; unacknowledged messages go back to their queues."""
+        self._closing = True
+        self._lost.set()
+        if self._supervisor is not None:
+            await self._supervisor
         if self._connection is not None:
             await self._connection.close()
             self._connection = None
@@ -215,9 +265,15 @@ class AmqpBroker:
         handler: Callable[[Any], Awaitable[None]],
         prefetch: int,
     ) -> None:
+        spec = _Consumer(queue_name, parse, handler, prefetch)
+        self._specs.append(spec)
+        await self._start_consumer(spec)
+
+    async def _start_consumer(self, spec: _Consumer) -> None:
         assert self._connection is not None, "start() first"
+        queue_name, parse, handler = spec.queue, spec.parse, spec.handler
         channel = await self._connection.channel()
-        await channel.set_qos(prefetch_count=prefetch)
+        await channel.set_qos(prefetch_count=spec.prefetch)
         queue = await channel.get_queue(queue_name, ensure=False)
 
         async def on_message(message: AbstractIncomingMessage) -> None:
@@ -247,23 +303,24 @@ class AmqpBroker:
             item = parse(message.body)
         except (ValueError, KeyError, TypeError) as exc:
             log.error("unparsable message dead-lettered", queue=queue_name, error=str(exc))
-            await message.reject(requeue=False)
+            await _settle(message.reject(requeue=False))
             return
         try:
             await handler(item)
         except asyncio.CancelledError:
-            await asyncio.shield(message.nack(requeue=True))
+            await asyncio.shield(_settle(message.nack(requeue=True)))
             raise
         except Exception as exc:
             log.exception(
                 "handler failed; message returned to the queue", queue=queue_name, error=str(exc)
             )
-            await message.nack(requeue=True)
+            await _settle(message.nack(requeue=True))
         else:
-            await message.ack()
+            await _settle(message.ack())
 
     async def stop_consuming(self) -> None:
         """Cancel every consumer; in-flight handlers keep running."""
+        self._specs.clear()
         for queue, tag in self._consumers:
             try:
                 await queue.cancel(tag)
@@ -279,8 +336,90 @@ class AmqpBroker:
         _, still = await asyncio.wait(pending, timeout=grace)
         return not still
 
+    @contextlib.asynccontextmanager
+    async def dead_letters(self) -> AsyncIterator[DeadLetterSession]:
+        """Take every dead letter unacked; removed ones are acked, the rest returned in order."""
+        assert self._connection is not None, "start() first"
+        channel = await self._connection.channel()
+        try:
+            queue = await channel.declare_queue(self.topology.dead_letters, passive=True)
+            count = queue.declaration_result.message_count or 0
+            messages: list[AbstractIncomingMessage] = []
+            for _ in range(count):
+                message = await queue.get(no_ack=False, fail=False)
+                if message is None:
+                    break
+                messages.append(message)
+            session = _AmqpDeadSession(messages)
+            try:
+                yield session
+            finally:
+                for message in messages:
+                    if id(message) in session.removed:
+                        await message.ack()
+                    else:
+                        await message.nack(requeue=True)
+        finally:
+            await channel.close()
+
     def _exchange(self, name: str) -> AbstractExchange:
         try:
             return self._exchanges[name]
         except KeyError:
             raise ConnectionError("broker not started") from None
+
+
+async def _settle(outcome: Awaitable[None]) -> None:
+    """Ack or nack; if the channel died meanwhile, RabbitMQ redelivers, and that is fine."""
+    try:
+        await outcome
+    except (aio_pika.exceptions.AMQPError, RuntimeError, ConnectionError) as exc:
+        log.info("could not settle message; the broker will redeliver it", error=str(exc))
+
+
+def _dead_headers(message: AbstractIncomingMessage) -> dict[str, Any]:
+    """Our x-hub-* headers, or RabbitMQ's x-death ones for poison messages it dead-lettered."""
+    h = message.headers or {}
+    if "x-hub-reason" in h:
+        return {
+            "reason": h.get("x-hub-reason"),
+            "attempts": h.get("x-hub-attempts"),
+            "first_error": h.get("x-hub-first-error"),
+            "last_error": h.get("x-hub-last-error"),
+            "dead_at": h.get("x-hub-dead-at"),
+        }
+    deaths = h.get("x-death") or []
+    first = deaths[0] if isinstance(deaths, list) and deaths and isinstance(deaths[0], dict) else {}
+    reason = _text(h.get("x-first-death-reason") or first.get("reason"))
+    return {
+        "reason": reason,
+        "attempts": first.get("count"),
+        "first_error": f"dead-lettered by RabbitMQ from {_text(h.get('x-first-death-queue'))}",
+        "last_error": reason,
+        "dead_at": first.get("time"),
+    }
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode(errors="replace")
+    return "unknown" if value is None else str(value)
+
+
+class _AmqpDeadSession:
+    def __init__(self, messages: list[AbstractIncomingMessage]) -> None:
+        self._by_key: dict[str, list[AbstractIncomingMessage]] = {}
+        self.records: list[DeadRecord] = []
+        self.removed: set[int] = set()
+        for n, message in enumerate(messages):
+            key = message.message_id or f"#{n}"
+            try:
+                record = parse_dead(key, message.body, _dead_headers(message))
+            except (ValueError, KeyError, TypeError):
+                continue  # unreadable: left in place, never silently dropped
+            self._by_key.setdefault(key, []).append(message)
+            self.records.append(record)
+
+    async def remove(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self.removed.update(id(m) for m in self._by_key.get(key, []))

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hub.event import Event
+
+if TYPE_CHECKING:
+    from hub.deadletters import DeadLetterSession
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,9 @@ class Broker(Protocol):
 
     async def consume_deliveries(self, handler: DeliveryHandler) -> None:
         """Start handing deliveries to `handler`, in order per shard."""
+
+    def dead_letters(self) -> AbstractAsyncContextManager[DeadLetterSession]:
+        """A session over every dead letter, oldest first."""
 
     async def stop_consuming(self) -> None:
         """Stop taking new messages; in-flight handlers keep running."""

@@ -12,6 +12,7 @@ from typing import Any
 import click
 from multidict import CIMultiDict
 
+from hub.cli_deadletters import dead_letters
 from hub.errors import ConfigError, HubError
 from hub.log import configure_logging
 from hub.routes import load_routes
@@ -188,3 +189,6 @@ def send_sample(source: str, kind: str | None, url: str | None) -> None:
         _fail(f"{exc.code} {exc.read().decode()}")
     except urllib.error.URLError as exc:
         _fail(f"cannot reach hub at {url}: {exc.reason} (is `make run` running?)")
+
+
+main.add_command(dead_letters)

@@ -27,7 +27,7 @@ log = get_logger("hub.deliverer")
 
 POSTED_TTL = timedelta(days=7)
 BACKOFF_INITIAL = 0.5
-BACKOFF_MAX = 60.0
+BACKOFF_MAX = 30.0
 
 
 def backoff(attempt: int, initial: float = BACKOFF_INITIAL, cap: float = BACKOFF_MAX) -> float:
@@ -46,6 +46,7 @@ class Deliverer:
         render: Renderer,
         max_age: timedelta = timedelta(hours=24),
         history: History | None = None,
+        backoff_max: float = BACKOFF_MAX,
     ) -> None:
         self.broker = broker
         self.state = state
@@ -53,6 +54,7 @@ class Deliverer:
         self.render = render
         self.max_age = max_age
         self.history = history or MemoryHistory()
+        self.backoff_max = backoff_max
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._waiting: defaultdict[str, int] = defaultdict(int)
 
@@ -76,10 +78,13 @@ class Deliverer:
         event = delivery.event
         posted_key = f"posted:{event.id}:{delivery.channel}"
         if await self.state.get(posted_key) is not None:
-            log.info(
-                "already posted; redelivery skipped", event_id=event.id, channel=delivery.channel
-            )
+            log.info("already posted; skipped", event_id=event.id, channel=delivery.channel)
             return
+        intent_key = f"posting:{event.id}:{delivery.channel}"
+        if await self.state.get(intent_key) is not None and await self._found(delivery):
+            await self.state.put(posted_key, "1", POSTED_TTL)
+            return
+        await self.state.put(intent_key, "1", POSTED_TTL)
         message = self.render(event, delivery.routes, delivery.mention)
         errors: list[DeliveryError] = []
         deadline = event.receivedat + self.max_age
@@ -88,7 +93,7 @@ class Deliverer:
             exc = state.outcome.exception() if state.outcome else None
             if isinstance(exc, TemporaryDeliveryError) and exc.retry_after is not None:
                 return exc.retry_after
-            return backoff(state.attempt_number)
+            return backoff(state.attempt_number, cap=self.backoff_max)
 
         def stop(state: RetryCallState) -> bool:
             upcoming = state.upcoming_sleep or 0.0
@@ -115,6 +120,17 @@ class Deliverer:
         DELIVERIES.labels(outcome="posted").inc()
         await self.history.record_delivery(event, delivery.channel, "posted")
         DELIVERY_LATENCY.observe(max(0.0, (datetime.now(UTC) - event.receivedat).total_seconds()))
+
+    async def _found(self, delivery: Delivery) -> bool:
+        """After a crash between posting and recording it: is the message already in Slack?"""
+        try:
+            ts = await self.notifier.find(delivery.channel, delivery.event.id)
+        except DeliveryError as exc:
+            log.warning("could not check Slack for an earlier post", error=str(exc))
+            return False
+        if ts is not None:
+            log.info("found earlier post; not posting again", event_id=delivery.event.id, ts=ts)
+        return ts is not None
 
     async def _post_once(
         self, delivery: Delivery, message: dict[str, object], errors: list[DeliveryError]

@@ -60,6 +60,10 @@ class Unavailable(HubError):
         self.retry_after = retry_after
 
 
+class Degraded(Exception):
+    """A readiness check that still serves but wants attention (e.g. events spooled)."""
+
+
 class DeliveryError(Exception):
     """A Slack call failed; subclasses say whether trying again can help."""
 

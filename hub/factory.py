@@ -10,6 +10,7 @@ from hub.notify import Notifier
 from hub.redis_state import RedisState
 from hub.service import Parts
 from hub.settings import Settings
+from hub.spool import SpooledBroker
 from hub.sqlite_broker import SqliteBroker
 from hub.sqlite_state import SqliteState
 from hub.sqlitedb import open_data_dir
@@ -22,12 +23,13 @@ def make_broker(settings: Settings) -> Broker:
         return SqliteBroker(
             open_data_dir(settings.data_dir), visibility=settings.queue_visibility.total_seconds()
         )
-    return AmqpBroker(
+    amqp = AmqpBroker(
         settings.broker_url,
         prefix=settings.amqp_prefix,
         shards=settings.delivery_shards,
         retention=settings.event_retention,
     )
+    return SpooledBroker(amqp, open_data_dir(settings.data_dir), settings.spool_max_bytes)
 
 
 def make_state(settings: Settings) -> StateStore:

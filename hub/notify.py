@@ -20,6 +20,9 @@ class Notifier(Protocol):
     async def update(self, channel: str, ts: str, message: Mapping[str, Any]) -> None:
         """Replace the message `ts` in `channel` (a name or an ID) with `message`."""
 
+    async def find(self, channel: str, event_id: str) -> str | None:
+        """The ts of a recent message in `channel` showing `event_id`, if one exists."""
+
     async def check(self) -> str:
         """Confirm the credentials work and say who we are posting as."""
 

@@ -1,4 +1,4 @@
-"""The ops port: /metrics, /healthz and /readyz (never exposed on the webhook port)."""
+"""The ops port: /metrics, /healthz, /readyz and the live page (never on the webhook port)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
 
-from hub.event import Event
-from hub.history import Explanation, History
+from hub.history import History
+from hub.live import Explain, add_live_routes
 from hub.receiver import healthz
 
-Explain = Callable[[Event], list[Explanation]]
-"""The routing explanation of an event under the current routes table."""
+__all__ = ["Check", "Explain", "ops_app"]
 
 Check = Callable[[], Awaitable[None]]
 """A readiness check: returns when healthy, raises with a readable message when not."""
@@ -46,4 +45,5 @@ def ops_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", make_aiohttp_handler())
+    add_live_routes(app, history, explain, token)
     return app

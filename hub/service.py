@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -57,14 +58,20 @@ class DedupPublisher:
     async def publish(self, event: Event) -> bool:
         """Store the event durably; True when it is a duplicate and was not stored again."""
         key = f"seen:{event.source}:{event.id}"
-        if not await self.state.add(key, "1", DEDUP_WINDOW):
+        try:
+            fresh = await self.state.add(key, "1", DEDUP_WINDOW)
+        except Exception as exc:
+            log.warning("state store unavailable; accepting without dedup", error=str(exc))
+            fresh = True
+        if not fresh:
             EVENTS_DUPLICATE.labels(source=event.source).inc()
             return True
         try:
             await self.broker.publish_event(event)
         except BaseException:
             # Not stored: the sender's retry must not be taken for a duplicate.
-            await asyncio.shield(self.state.delete(key))
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self.state.delete(key))
             raise
         await self.history.record_event(event)
         return False
@@ -116,6 +123,7 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
                 parts.render,
                 settings.delivery_max_age,
                 parts.history,
+                settings.delivery_backoff_max.total_seconds(),
             ).start()
         if table is not None:
             current = table

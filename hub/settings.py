@@ -38,7 +38,13 @@ def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
 
-_DURATIONS = ("event_retention", "delivery_max_age", "shutdown_grace", "queue_visibility")
+_DURATIONS = (
+    "event_retention",
+    "delivery_max_age",
+    "delivery_backoff_max",
+    "shutdown_grace",
+    "queue_visibility",
+)
 
 
 class Settings(BaseSettings):
@@ -66,6 +72,9 @@ class Settings(BaseSettings):
         frozenset(), validation_alias=_env("HUB_ALLOW_UNSIGNED")
     )
     max_body_bytes: int = Field(25 * 1024 * 1024, gt=0, validation_alias=_env("HUB_MAX_BODY_BYTES"))
+    spool_max_bytes: int = Field(
+        1024 * 1024 * 1024, gt=0, validation_alias=_env("HUB_SPOOL_MAX_BYTES")
+    )
     amqp_prefix: str = Field("hub", min_length=1, validation_alias=_env("HUB_AMQP_PREFIX"))
     delivery_shards: int = Field(4, ge=1, le=256, validation_alias=_env("HUB_DELIVERY_SHARDS"))
     event_retention: Annotated[timedelta, NoDecode] = Field(
@@ -73,6 +82,9 @@ class Settings(BaseSettings):
     )
     delivery_max_age: Annotated[timedelta, NoDecode] = Field(
         timedelta(hours=24), validation_alias=_env("HUB_DELIVERY_MAX_AGE")
+    )
+    delivery_backoff_max: Annotated[timedelta, NoDecode] = Field(
+        timedelta(seconds=30), validation_alias=_env("HUB_DELIVERY_BACKOFF_MAX")
     )
     shutdown_grace: Annotated[timedelta, NoDecode] = Field(
         timedelta(seconds=20), validation_alias=_env("HUB_SHUTDOWN_GRACE")
@@ -92,9 +104,7 @@ class Settings(BaseSettings):
             return frozenset(s.strip() for s in value.split(",") if s.strip())
         return value
 
-    @field_validator(
-        "event_retention", "delivery_max_age", "shutdown_grace", "queue_visibility", mode="before"
-    )
+    @field_validator(*_DURATIONS, mode="before")
     @classmethod
     def _duration(cls, value: object) -> object:
         return parse_duration(value) if isinstance(value, str) else value
@@ -144,6 +154,21 @@ class Settings(BaseSettings):
         """HUB_SLACK_API_URL with the trailing slash slack-sdk needs."""
         url = self.slack_api_url
         return url if not url or url.endswith("/") else url + "/"
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment variables that reproduce `settings` in another process."""
+    env: dict[str, str] = {}
+    for name, info in Settings.model_fields.items():
+        value = getattr(settings, name)
+        if value is None or not isinstance(info.validation_alias, AliasChoices):
+            continue
+        if isinstance(value, timedelta):
+            value = f"{value.total_seconds()}s"
+        elif isinstance(value, frozenset):
+            value = ",".join(sorted(value))
+        env[str(info.validation_alias.choices[0])] = str(value)
+    return env
 
 
 def load_settings() -> Settings:

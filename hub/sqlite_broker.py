@@ -9,12 +9,13 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from hub.broker import DeadLetter, Delivery, DeliveryHandler, EventHandler
+from hub.deadletters import DeadLetterSession, DeadRecord, parse_dead
 from hub.event import Event
 from hub.log import get_logger
 from hub.metrics import QUEUE_LAG
@@ -57,6 +58,7 @@ RETURNING seq, body, enqueued_at, attempts
 
 _ACK = "DELETE FROM messages WHERE seq = ? AND claimed_by = ?"
 _RELEASE = "UPDATE messages SET claimed_until = NULL WHERE seq = ?"
+_DELETE_MANY = "DELETE FROM messages WHERE seq IN (SELECT value FROM json_each(?))"
 _RELEASE_MANY = (
     "UPDATE messages SET claimed_until = NULL WHERE seq IN (SELECT value FROM json_each(?))"
 )
@@ -234,6 +236,19 @@ class SqliteBroker:
                     [(_EXTEND, (until, self.owner, json.dumps(list(self._in_flight))))]
                 )
 
+    @contextlib.asynccontextmanager
+    async def dead_letters(self) -> AsyncIterator[DeadLetterSession]:
+        """Every dead letter, oldest first; removals are committed as they are made."""
+        rows = await self.db.run(
+            self.db.query,
+            "SELECT seq, body, headers FROM messages WHERE queue = ? ORDER BY seq",
+            (DEAD,),
+        )
+        yield _SqliteDeadSession(
+            self.db,
+            [parse_dead(str(seq), body, json.loads(headers)) for seq, body, headers in rows],
+        )
+
     async def stop_consuming(self) -> None:
         """Stop claiming new messages."""
         self._stopping = True
@@ -253,3 +268,12 @@ class SqliteBroker:
             await asyncio.gather(*still, return_exceptions=True)
             await self.db.write([(_RELEASE_MANY, (json.dumps(seqs),))])
         return not still
+
+
+class _SqliteDeadSession:
+    def __init__(self, db: SqliteDb, records: list[DeadRecord]) -> None:
+        self.db = db
+        self.records = records
+
+    async def remove(self, keys: Sequence[str]) -> None:
+        await self.db.write([(_DELETE_MANY, (json.dumps([int(k) for k in keys]),))])

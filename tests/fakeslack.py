@@ -243,10 +243,27 @@ class FakeSlack:
                 "channels": channels,
                 "response_metadata": {"next_cursor": ""},
             }, None
+        if call.method == "conversations.history":
+            return self._history(call), None
         if call.method not in ("chat.postMessage", "chat.update"):
             call.error = "unknown_method"
             return {"ok": False, "error": call.error}, None
         return self._message(call)
+
+    def _history(self, call: Call) -> dict[str, Any]:
+        """The channel's newest messages first, with metadata when include_all_metadata is set."""
+        channel = str(call.channel or "")
+        if not CHANNEL_ID.fullmatch(channel) or channel not in self._ids.values():
+            call.error = "channel_not_found"
+            return {"ok": False, "error": call.error}
+        limit = int(call.args.get("limit") or 100)
+        with_metadata = str(call.args.get("include_all_metadata")).lower() in ("1", "true")
+        posts = [c for c in reversed(self.posts(channel)) if c.thread_ts is None][:limit]
+        messages = [
+            {"ts": c.ts, "text": c.text, **({"metadata": c.metadata} if with_metadata else {})}
+            for c in posts
+        ]
+        return {"ok": True, "messages": messages, "has_more": False}
 
     def _message(self, call: Call) -> tuple[dict[str, Any], int | None]:
         channel = str(call.channel or "")

@@ -1,9 +1,11 @@
-"""Run a real hub (all stages as tasks in the test process) against real RabbitMQ and a fake Slack."""
+"""Run a real hub (stages as tasks, or as processes) against real services and a fake Slack."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +19,7 @@ import aiohttp
 from hub.amqp import Topology
 from hub.factory import make_parts
 from hub.service import STAGES, running
-from hub.settings import Settings
+from hub.settings import Settings, settings_env
 from tests import signing
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -122,3 +124,71 @@ async def capture_events(settings: Settings) -> AsyncIterator[asyncio.Queue[byte
 
         await queue.consume(on_message)
         yield bodies
+
+
+def cli_env(settings: Settings) -> dict[str, str]:
+    """The environment in which a `hub` CLI process sees the same hub as `settings`."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "SLACK_"))}
+    return {**inherited, **settings_env(settings)}
+
+
+def hub_cli() -> str:
+    """The `hub` console script of this virtualenv."""
+    return str(Path(sys.executable).parent / "hub")
+
+
+class HubProcess:
+    """A real `hub <command>` process with the settings' environment; killed or stopped by tests."""
+
+    def __init__(
+        self, settings: Settings, command: str = "run", log_path: Path | None = None
+    ) -> None:
+        self.settings = settings
+        self.command = command
+        self.log_path = log_path
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self, wait_ready: bool = True) -> None:
+        """Start the process and wait until its ops port answers /readyz."""
+        env = {**cli_env(self.settings), "HUB_LOG_FORMAT": "json"}
+        log = open(self.log_path, "ab") if self.log_path else asyncio.subprocess.DEVNULL  # noqa: SIM115, ASYNC230 - handed to the child
+        self.process = await asyncio.create_subprocess_exec(
+            hub_cli(), self.command, env=env, stdout=log, stderr=log
+        )
+        if wait_ready:
+            await self.wait_ready()
+
+    async def wait_ready(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109 - a test helper
+        """Poll /readyz on the ops port until it answers 200."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        async with aiohttp.ClientSession() as http:
+            while True:
+                assert self.process is not None
+                assert self.process.returncode is None, f"hub {self.command} exited"
+                try:
+                    async with http.get(f"http://{self.settings.ops_listen}/readyz") as resp:
+                        if resp.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                if asyncio.get_running_loop().time() > deadline:
+                    raise TimeoutError(f"hub {self.command} not ready in {timeout} s")
+                await asyncio.sleep(0.1)
+
+    async def kill(self) -> None:
+        """SIGKILL: no cleanup of any kind."""
+        assert self.process is not None
+        self.process.kill()
+        await self.process.wait()
+
+    async def terminate(self, timeout: float = 30.0) -> int:  # noqa: ASYNC109 - a test helper
+        """SIGTERM and wait for the exit code."""
+        assert self.process is not None
+        self.process.terminate()
+        return await asyncio.wait_for(self.process.wait(), timeout)
+
+    async def stop(self) -> None:
+        """Make sure the process is gone."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()

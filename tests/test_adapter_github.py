@@ -522,6 +522,150 @@ def test_event_without_repository_or_sender() -> None:
     assert event.time == RECEIVED
 
 
+AB = {
+    "repository": {"full_name": "a/b", "html_url": "https://github.com/a/b"},
+    "sender": {"login": "octocat"},
+}
+
+
+def run(status: str, conclusion: str | None, **extra: Any) -> dict[str, Any]:
+    """A workflow run, job, check run or suite object in the given state."""
+    return {"id": 9, "status": status, "conclusion": conclusion, "head_branch": "main"} | extra
+
+
+SCHEMA_CASES = [
+    pytest.param(
+        "workflow_job",
+        {"action": "completed", "workflow_job": run("completed", "failure", run_id=42)},
+        {"severity": Severity.ERROR, "state": "failure", "branch": "main"}
+        | {"threadkey": "github:a/b:workflow_run:42"},
+        id="workflow_job-failure-threads-under-run",
+    ),
+    pytest.param(
+        "workflow_run",
+        {"action": "in_progress", "workflow_run": run("in_progress", None, name="CI")},
+        {"severity": Severity.INFO, "state": "in_progress"}
+        | {"labels": {"workflow": "CI", "status": "in_progress"}},
+        id="workflow_run-in-progress",
+    ),
+    pytest.param(
+        "workflow_run",
+        {"action": "completed", "workflow_run": run("completed", "startup_failure", name="CI")},
+        {"severity": Severity.ERROR, "state": "startup_failure"},
+        id="workflow_run-startup-failure",
+    ),
+    pytest.param(
+        "check_suite",
+        {"action": "completed", "check_suite": run("completed", "cancelled")},
+        {"severity": Severity.WARNING, "threadkey": "github:a/b:check_suite:9", "branch": "main"},
+        id="check_suite-cancelled",
+    ),
+    pytest.param(
+        "check_run",
+        {"action": "completed", "check_run": run("completed", "action_required", name="lint")},
+        {"severity": Severity.WARNING, "state": "action_required"},
+        id="check_run-action-required",
+    ),
+    pytest.param(
+        "check_run",
+        {
+            "action": "completed",
+            "check_run": run(
+                "completed", "stale", name="lint", check_suite={"id": 8, "head_branch": "dev"}
+            ),
+        },
+        {"severity": Severity.WARNING, "title": "Check lint went stale on dev in a/b"}
+        | {"branch": "dev", "threadkey": "github:a/b:check_suite:8"},
+        id="check_run-stale",
+    ),
+    pytest.param(
+        "deployment_status",
+        {
+            "action": "created",
+            "deployment_status": {"state": "error", "environment": "prod"},
+            "deployment": {"id": 5, "ref": "v2"},
+        },
+        {"severity": Severity.ERROR, "state": "error", "threadkey": "github:a/b:deployment:5"}
+        | {"branch": None, "title": "Deployment of v2 to prod errored in a/b"},
+        id="deployment_status-error",
+    ),
+    pytest.param(
+        "deployment",
+        {"action": "created", "deployment": {"id": 5, "ref": "main", "environment": "prod"}},
+        {"state": "created", "threadkey": "github:a/b:deployment:5"},
+        id="deployment-created-shares-thread",
+    ),
+    pytest.param(
+        "status",
+        {"sha": "abcdef0123", "context": "ci/jenkins", "state": "failure"},
+        {"severity": Severity.ERROR, "threadkey": "github:a/b:status:abcdef0123:ci/jenkins"},
+        id="status-failure",
+    ),
+    pytest.param(
+        "pull_request",
+        {"action": "opened", "number": 3, "pull_request": {"draft": True, "state": "open"}},
+        {"state": "draft", "labels": {"draft": "true", "merged": "false"}},
+        id="pull_request-draft",
+    ),
+    pytest.param(
+        "pull_request",
+        {"action": "closed", "number": 3, "pull_request": {"state": "closed", "merged": False}},
+        {"state": "closed", "severity": Severity.INFO},
+        id="pull_request-closed-unmerged",
+    ),
+    pytest.param(
+        "pull_request_review_comment",
+        {"action": "created", "pull_request": {"number": 3}, "comment": {"path": "a.py"}},
+        {"threadkey": "github:a/b:pr:3", "title": "octocat commented on pull request #3 in a/b"},
+        id="review_comment-threads-with-pr",
+    ),
+    pytest.param(
+        "pull_request_review_thread",
+        {"action": "resolved", "pull_request": {"number": 3}},
+        {"threadkey": "github:a/b:pr:3", "subject": "a/b#3"},
+        id="unknown-pr-event-threads-with-pr",
+    ),
+    pytest.param(
+        "issues",
+        {"action": "closed", "issue": {"number": 4, "state": "closed"}},
+        {"state": "closed", "threadkey": "github:a/b:issue:4"},
+        id="issue-closed",
+    ),
+    pytest.param(
+        "create",
+        {"ref": "feature/x", "ref_type": "branch"},
+        {"branch": "feature/x", "threadkey": "github:a/b:push:feature/x"}
+        | {"url": "https://github.com/a/b/tree/feature/x"},
+        id="create-branch",
+    ),
+    pytest.param(
+        "delete",
+        {"ref": "v1", "ref_type": "tag"},
+        {"branch": None, "state": "deleted", "labels": {"ref_type": "tag", "tag": "v1"}},
+        id="delete-tag",
+    ),
+    pytest.param(
+        "release",
+        {"action": "prereleased", "release": {"tag_name": "v2.0.0-rc1", "prerelease": True}},
+        {"state": "prerelease", "branch": None, "subject": "a/b v2.0.0-rc1"},
+        id="release-prerelease",
+    ),
+]
+
+
+@pytest.mark.parametrize(("event", "payload", "expected"), SCHEMA_CASES)
+def test_schema_shaped_payloads(
+    event: str, payload: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    """Payloads shaped like GitHub's documented schemas get the documented fields."""
+    normalized = normalize(AB | payload, event)
+    for name, value in expected.items():
+        if name == "labels":
+            assert value.items() <= normalized.labels.items()
+        else:
+            assert getattr(normalized, name) == value, name
+
+
 def test_user_text_is_escaped_for_mrkdwn(fixtures_dir: Path) -> None:
     """Markup characters in a PR body reach the mrkdwn text escaped."""
     payload = fixture(fixtures_dir, "pull_request.opened.json")

@@ -250,10 +250,23 @@ def test_other_content_type_is_unsupported() -> None:
         (b'{"id": ', "not valid JSON"),
         (b'{"id": NaN}', "not valid JSON"),
         (b"[]", "JSON list"),
+        (b"null", "JSON null"),
+        (b'{"id": ' * 100_000, "nested too deeply"),
         (b'{"id": "x"}', "`id` and `level`"),
         (b'{"id": 7, "level": "OK"}', "`id` and `level`"),
     ],
-    ids=["empty", "newline", "invalid-utf8", "invalid-json", "nan", "array", "no-level", "int-id"],
+    ids=[
+        "empty",
+        "newline",
+        "invalid-utf8",
+        "invalid-json",
+        "nan",
+        "array",
+        "null",
+        "deep",
+        "no-level",
+        "int-id",
+    ],
 )
 def test_bad_body_is_a_bad_payload(body: bytes, message: str) -> None:
     """A body that is not a JSON alert object with an id and a level is a bad payload."""

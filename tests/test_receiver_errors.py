@@ -113,7 +113,9 @@ async def test_oversized_body_is_refused_with_413(
         "X-Hub-Signature-256": f"sha256={digest}",
     }
     async with run_hub(make_settings(ROUTES)) as hub:
-        async with hub.http.post(hub.url + "/hooks/github", data=io.BytesIO(body), headers=headers) as resp:
+        async with hub.http.post(
+            hub.url + "/hooks/github", data=io.BytesIO(body), headers=headers
+        ) as resp:
             assert resp.status == 413
             error = await resp.json()
         assert error["error"] == "payload_too_large"

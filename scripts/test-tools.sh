@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install the Debian tools that tests/test_deploy.py validates deploy/ with, when they are
+# missing: systemd-analyze (unit files), docker-compose (the Compose file schema), haproxy -c,
+# promtool, and python3-apt (Ansible's apt module in check mode). Idempotent: does nothing when
+# all are there. The PyPI validators (yamllint, ansible-lint, kubernetes-validate, …) come with
+# the `dev` extra.
+set -euo pipefail
+
+declare -A tool_package=(
+  [systemd-analyze]=systemd
+  [docker-compose]=docker-compose
+  [haproxy]=haproxy
+  [promtool]=prometheus
+)
+
+missing=()
+for tool in "${!tool_package[@]}"; do
+  command -v "$tool" >/dev/null || missing+=("${tool_package[$tool]}")
+done
+/usr/bin/python3 -c 'import apt' 2>/dev/null || missing+=(python3-apt)
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "test-tools: missing Debian packages: ${missing[*]} (install them as root)" >&2
+    exit 1
+  fi
+  echo "test-tools: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # --no-install-recommends: only the validators' binaries are needed, not running services.
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# kubectl (for `kubectl kustomize`) ships with this machine image; Debian does not package it.
+if ! command -v kubectl >/dev/null; then
+  echo "test-tools: kubectl is missing and Debian has no package for it:" \
+    "the kustomize rendering test will fail (install kubectl from your usual source)" >&2
+fi

@@ -1,0 +1,98 @@
+"""Numbered test events and the bookkeeping every fault test reports: sent, accepted, delivered."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests import signing
+from tests.fakeslack import FakeSlack
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+CHANNEL_ROUTES = """\
+version: 1
+routes:
+  - {name: team-a, match: {repo: acme/a}, channels: ["#team-a"]}
+  - {name: team-b, match: {repo: acme/b}, channels: ["#team-b"]}
+  - {name: team-c, match: {repo: acme/c}, channels: ["#team-c"]}
+"""
+CHANNELS = ("#team-a", "#team-b", "#team-c")
+
+
+def numbered(i: int, channels: int = 3) -> signing.Signed:
+    """Signed GitHub ping number `i`, for channel `#team-<a|b|c>` by i modulo `channels`."""
+    team = "abcdefghij"[i % channels]
+    body = json.dumps(
+        {
+            "zen": f"event {i}",
+            "hook_id": i,
+            "repository": {
+                "full_name": f"acme/{team}",
+                "html_url": f"https://github.com/acme/{team}",
+            },
+            "sender": {"login": "octocat"},
+        }
+    ).encode()
+    return signing.github(body, "ping", delivery=f"00000000-0000-4000-8000-{i:012d}")
+
+
+def delivery_index(event_id: str) -> int:
+    """The number `i` of a `numbered` event from its delivery id."""
+    return int(event_id.rsplit("-", 1)[1])
+
+
+@dataclass
+class Tally:
+    """What a fault test sent, what hub accepted, and what reached Slack."""
+
+    test: str
+    profile: str
+    sent: int = 0
+    accepted: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+
+    def answer(self, status: int) -> None:
+        """Count one HTTP answer."""
+        self.sent += 1
+        self.statuses[status] += 1
+        if status == 202:
+            self.accepted += 1
+
+    def check(
+        self, slack: FakeSlack, expected: set[int], per_channel_order: bool = True
+    ) -> dict[str, int]:
+        """Assert every expected event was posted exactly once (in order per channel); record it."""
+        posted: Counter[int] = Counter()
+        by_channel: defaultdict[str, list[int]] = defaultdict(list)
+        for call in slack.posts():
+            assert call.metadata is not None
+            for event_id in call.metadata["event_payload"]["event_ids"]:
+                n = delivery_index(event_id)
+                posted[n] += 1
+                by_channel[str(call.channel)].append(n)
+        duplicates = sum(c - 1 for c in posted.values() if c > 1)
+        lost = len(expected - set(posted))
+        figures = {
+            "sent": self.sent,
+            "accepted": self.accepted,
+            "delivered": len(set(posted) & expected),
+            "duplicates": duplicates,
+            "lost": lost,
+        }
+        record(self.test, self.profile, {**figures, "statuses": dict(self.statuses)})
+        assert lost == 0, f"{lost} accepted events never reached Slack"
+        assert duplicates == 0, f"{duplicates} events posted more than once"
+        if per_channel_order:
+            for channel, numbers in by_channel.items():
+                assert numbers == sorted(numbers), f"{channel} out of order"
+        return figures
+
+
+def record(test: str, profile: str, figures: dict[str, object]) -> None:
+    """Append one result line to test-artifacts/reliability.jsonl (quoted in docs)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    with (ARTIFACTS / "reliability.jsonl").open("a") as out:
+        out.write(json.dumps({"test": test, "profile": profile, **figures}) + "\n")
