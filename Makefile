@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help run test test-quick check lint typecheck fmt services bench bench-smoke clean
+.PHONY: help run test test-quick check lint typecheck fmt services tools bench bench-smoke clean
 
 help:
 	@echo "make run          run hub (all stages, one process) with ./routes.yaml"
@@ -31,10 +31,14 @@ run: $(STAMP)
 services:
 	./scripts/services.sh
 
-test: $(STAMP) services
+# Debian tools some tests drive (chromium, promtool, systemd-analyze, docker-compose, haproxy).
+tools:
+	./scripts/test-tools.sh
+
+test: $(STAMP) services tools
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test-quick: $(STAMP)
+test-quick: $(STAMP) tools
 	$(BIN)/pytest -m "not integration and not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -25,8 +25,13 @@ COOKIE = "hub_ops_session"
 # Probes and Prometheus scrape without credentials, and these paths reveal no event data:
 # only liveness, readiness per dependency and bounded-label counters.
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
-ASSETS = ("app.js", "style.css")
-_TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}
+ASSETS = ("app.js", "style.css", "favicon.svg")
+_TYPES = {
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".html": "text/html",
+    ".svg": "image/svg+xml",
+}
 _SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "

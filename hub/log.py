@@ -45,5 +45,8 @@ def configure_logging(level: str = "info", fmt: str = "json", stream: Any = None
 
 
 def get_logger(name: str) -> Any:
-    """A bound structlog logger carrying `logger=name`."""
-    return structlog.get_logger().bind(logger=name)
+    """A lazy structlog logger carrying `logger_name=name`.
+
+    Lazy, because modules create their loggers at import time, before `configure_logging`.
+    """
+    return structlog.get_logger(logger_name=name)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -56,23 +55,26 @@ class DedupPublisher:
         self.history = history
 
     async def publish(self, event: Event) -> bool:
-        """Store the event durably; True when it is a duplicate and was not stored again."""
+        """Store the event durably; True when it is a duplicate and was not stored again.
+
+        The mark is written only after the event is stored, so a crash in between can at
+        worst store a repeat (the deliverer's posted marks keep it from reaching Slack
+        twice) and never turn a sender's retry of a lost event into a "duplicate".
+        """
         key = f"seen:{event.source}:{event.id}"
         try:
-            fresh = await self.state.add(key, "1", DEDUP_WINDOW)
+            seen = await self.state.get(key) is not None
         except Exception as exc:
             log.warning("state store unavailable; accepting without dedup", error=str(exc))
-            fresh = True
-        if not fresh:
+            seen = False
+        if seen:
             EVENTS_DUPLICATE.labels(source=event.source).inc()
             return True
+        await self.broker.publish_event(event)
         try:
-            await self.broker.publish_event(event)
-        except BaseException:
-            # Not stored: the sender's retry must not be taken for a duplicate.
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self.state.delete(key))
-            raise
+            await self.state.put(key, "1", DEDUP_WINDOW)
+        except Exception as exc:
+            log.warning("could not record delivery id", error=str(exc))
         await self.history.record_event(event)
         return False
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Install the Debian tools that tests/test_deploy.py validates deploy/ with, when they are
-# missing: systemd-analyze (unit files), docker-compose (the Compose file schema), haproxy -c,
-# promtool, and python3-apt (Ansible's apt module in check mode). Idempotent: does nothing when
-# all are there. The PyPI validators (yamllint, ansible-lint, kubernetes-validate, …) come with
-# the `dev` extra.
+# Install the Debian tools tests drive, when they are missing: systemd-analyze (unit files),
+# docker-compose (the Compose file schema), haproxy -c, promtool (alert rules), chromium (the
+# live-page browser test, through Playwright with executable_path=/usr/bin/chromium, never
+# `playwright install`) and python3-apt (Ansible's apt module in check mode). Idempotent: does
+# nothing when all are there. The PyPI validators come with the `dev` extra.
 set -euo pipefail
 
 declare -A tool_package=(
@@ -11,6 +11,7 @@ declare -A tool_package=(
   [docker-compose]=docker-compose
   [haproxy]=haproxy
   [promtool]=prometheus
+  [chromium]=chromium
 )
 
 missing=()
@@ -26,9 +27,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
   echo "test-tools: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
   # --no-install-recommends: only the validators' binaries are needed, not running services.
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # kubectl (for `kubectl kustomize`) ships with this machine image; Debian does not package it.

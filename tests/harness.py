@@ -151,10 +151,18 @@ class HubProcess:
     async def start(self, wait_ready: bool = True) -> None:
         """Start the process and wait until its ops port answers /readyz."""
         env = {**cli_env(self.settings), "HUB_LOG_FORMAT": "json"}
-        log = open(self.log_path, "ab") if self.log_path else asyncio.subprocess.DEVNULL  # noqa: SIM115, ASYNC230 - handed to the child
-        self.process = await asyncio.create_subprocess_exec(
-            hub_cli(), self.command, env=env, stdout=log, stderr=log
-        )
+        log = self.log_path.open("ab") if self.log_path else None
+        try:
+            self.process = await asyncio.create_subprocess_exec(
+                hub_cli(),
+                self.command,
+                env=env,
+                stdout=log or asyncio.subprocess.DEVNULL,
+                stderr=log or asyncio.subprocess.DEVNULL,
+            )
+        finally:
+            if log is not None:
+                log.close()  # the child has its own descriptor
         if wait_ready:
             await self.wait_ready()
 

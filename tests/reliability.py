@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -87,7 +88,9 @@ class Tally:
         assert duplicates == 0, f"{duplicates} events posted more than once"
         if per_channel_order:
             for channel, numbers in by_channel.items():
-                assert numbers == sorted(numbers), f"{channel} out of order"
+                assert numbers == sorted(numbers), (
+                    f"{channel} out of order: {inversions(numbers)[:10]}"
+                )
         return figures
 
 
@@ -96,3 +99,8 @@ def record(test: str, profile: str, figures: dict[str, object]) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     with (ARTIFACTS / "reliability.jsonl").open("a") as out:
         out.write(json.dumps({"test": test, "profile": profile, **figures}) + "\n")
+
+
+def inversions(numbers: list[int]) -> list[tuple[int, int]]:
+    """Adjacent pairs out of order (for failure messages)."""
+    return [(a, b) for a, b in itertools.pairwise(numbers) if a > b]

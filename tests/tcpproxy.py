@@ -7,7 +7,7 @@ import contextlib
 
 
 class TcpProxy:
-    """Forwards 127.0.0.1:<port> to an upstream; `cut()` drops every connection and refuses new ones."""
+    """Forwards 127.0.0.1:<port> upstream; `cut()` drops every connection and refuses new ones."""
 
     def __init__(self, upstream_host: str, upstream_port: int) -> None:
         self.upstream = (upstream_host, upstream_port)

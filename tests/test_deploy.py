@@ -91,6 +91,12 @@ def k8s_resources() -> list[Doc]:
     return [doc for name in kustomization()["resources"] for doc in load_all(K8S / name)]
 
 
+def k8s_config_env() -> dict[str, str]:
+    """The settings every pod gets from the generated ConfigMap hub-config."""
+    (config,) = [g for g in kustomization()["configMapGenerator"] if g["name"] == "hub-config"]
+    return dict(item.split("=", 1) for item in config["literals"])
+
+
 def deployments() -> dict[str, Doc]:
     """The Deployments, by the stage they run (their component label)."""
     return {
@@ -269,9 +275,14 @@ def test_haproxy_config_is_valid() -> None:
     run(tool("haproxy"), "-c", "-f", DEPLOY / "haproxy" / "haproxy.cfg")
 
 
-def test_prometheus_config_is_valid() -> None:
-    """promtool accepts the scrape config of the monitoring profile."""
-    run(tool("promtool"), "check", "config", DEPLOY / "prometheus" / "prometheus.yml")
+def test_prometheus_config_is_valid_with_hubs_rules(tmp_path: Path) -> None:
+    """promtool accepts the monitoring profile's config with hub-rules.yml where compose puts it."""
+    config = (DEPLOY / "prometheus" / "prometheus.yml").read_text()
+    (tmp_path / "rules").mkdir()
+    shutil.copy(DEPLOY / "prometheus" / "hub-rules.yml", tmp_path / "rules")
+    (tmp_path / "prometheus.yml").write_text(config.replace("/etc/prometheus/rules/", "rules/"))
+    out = run(tool("promtool"), "check", "config", tmp_path / "prometheus.yml")
+    assert "1 rule files found" in out
 
 
 # --- Kubernetes ----------------------------------------------------------------------------------
@@ -337,8 +348,7 @@ def test_k8s_routes_are_mounted_as_a_directory_for_hot_reload() -> None:
     """Routers mount the routes ConfigMap as a directory (no subPath) where HUB_ROUTES points."""
     (generator,) = [g for g in kustomization()["configMapGenerator"] if g["name"] == "hub-routes"]
     assert generator["options"]["disableNameSuffixHash"] is True
-    config = next(g for g in kustomization()["configMapGenerator"] if g["name"] == "hub-config")
-    env = dict(item.split("=", 1) for item in config["literals"])
+    env = k8s_config_env()
     router = deployments()["router"]
     (mount,) = [m for m in hub_container(router)["volumeMounts"] if m["name"] == "routes"]
     assert "subPath" not in mount
@@ -673,8 +683,15 @@ def test_probes_hit_healthz_and_readyz_on_the_right_ports() -> None:
             assert probe["path"] in ("/healthz", "/readyz"), f"{stage} {kind}"
             if probe["path"] == "/readyz":
                 assert ports[probe["port"]] == OPS_PORT, f"{stage} {kind}"
-        expected = "/healthz" if stage == "receiver" else "/readyz"
-        assert probes["readinessProbe"]["path"] == expected, stage
+        readiness = probes["readinessProbe"]
+        if stage == "receiver":
+            assert readiness["path"] == "/healthz"
+            assert ports[readiness["port"]] == WEBHOOK_PORT
+        else:
+            assert readiness["path"] == "/readyz", stage
+    config = k8s_config_env()
+    assert config["HUB_OPS_LISTEN"] == f"0.0.0.0:{OPS_PORT}"
+    assert config["HUB_LISTEN"] == f"0.0.0.0:{WEBHOOK_PORT}"
     haproxy = (DEPLOY / "haproxy" / "haproxy.cfg").read_text()
     assert "option httpchk GET /healthz" in haproxy
     assert f"receiver:{WEBHOOK_PORT} check" in haproxy

@@ -1,4 +1,4 @@
-"""End to end on real services: signed fixtures in, the right Slack messages out, on both profiles."""
+"""End to end on real services: signed fixtures in, the right Slack messages out, both profiles."""
 
 from __future__ import annotations
 
@@ -142,7 +142,8 @@ async def test_repeated_delivery_id_is_a_duplicate_and_posted_once(
         await slack.wait_for(1, timeout=15)
         await asyncio.sleep(0.5)
     assert first == (202, {"id": first[1]["id"], "type": "github.ping", "duplicate": False})
-    assert second[0] == 202 and second[1]["duplicate"] is True
+    assert second[0] == 202
+    assert second[1]["duplicate"] is True
     assert len(slack.posts()) == 1
 
 

@@ -61,7 +61,7 @@ routes:
 @pytest.fixture
 def chromium() -> Path:
     """Debian's chromium binary; the test fails (never skips) when it is not installed."""
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run scripts/test-tools-ops.sh"
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run scripts/test-tools.sh"
     return CHROMIUM
 
 

@@ -30,7 +30,7 @@ PUBLISHED = 'hub_events_published_total{source="github"}'
 def promtool() -> str:
     """The promtool binary; the test fails (never skips) when it is not installed."""
     path = shutil.which("promtool")
-    assert path, "promtool is missing: run scripts/test-tools-ops.sh"
+    assert path, "promtool is missing: run scripts/test-tools.sh"
     return path
 
 
