@@ -53,6 +53,32 @@ class RedisState:
         """DEL."""
         await self._r.delete(self.prefix + key)
 
+    async def scan(self, prefix: str) -> dict[str, str]:
+        """SCAN MATCH prefix* then MGET."""
+        keys = [k async for k in self._r.scan_iter(match=_glob_escape(self.prefix + prefix) + "*")]
+        if not keys:
+            return {}
+        values = await self._r.mget(keys)
+        cut = len(self.prefix)
+        return {k[cut:]: str(v) for k, v in zip(keys, values, strict=True) if v is not None}
+
+    async def push(self, key: str, value: str) -> None:
+        """RPUSH."""
+        await self._r.rpush(self.prefix + "list:" + key, value)
+
+    async def take(self, key: str) -> list[str]:
+        """LRANGE and DEL in one MULTI."""
+        name = self.prefix + "list:" + key
+        async with self._r.pipeline(transaction=True) as pipe:
+            pipe.lrange(name, 0, -1)
+            pipe.delete(name)
+            values, _ = await pipe.execute()
+        return [str(v) for v in values]
+
+
+def _glob_escape(text: str) -> str:
+    return "".join("\\" + c if c in "*?[]\\" else c for c in text)
+
 
 def _ms(ttl: timedelta | None) -> int | None:
     return None if ttl is None else max(1, int(ttl.total_seconds() * 1000))

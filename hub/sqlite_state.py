@@ -15,6 +15,12 @@ CREATE TABLE IF NOT EXISTS kv (
     expires_at REAL
 );
 CREATE INDEX IF NOT EXISTS kv_expiry ON kv (expires_at);
+CREATE TABLE IF NOT EXISTS lists (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS lists_key ON lists (key, seq);
 """
 
 
@@ -79,6 +85,27 @@ class SqliteState:
     async def delete(self, key: str) -> None:
         """Remove `key`."""
         await self.db.write([("DELETE FROM kv WHERE key = ?", (key,))])
+
+    async def scan(self, prefix: str) -> dict[str, str]:
+        """Live keys in [prefix, prefix + U+10FFFF)."""
+        rows = await self.db.run(
+            self.db.query,
+            "SELECT key, value FROM kv WHERE key >= ? AND key < ? "
+            "AND (expires_at IS NULL OR expires_at > ?)",
+            (prefix, prefix + "\U0010ffff", time.time()),
+        )
+        return {str(k): str(v) for k, v in rows}
+
+    async def push(self, key: str, value: str) -> None:
+        """Append durably."""
+        await self.db.write([("INSERT INTO lists (key, value) VALUES (?, ?)", (key, value))])
+
+    async def take(self, key: str) -> list[str]:
+        """Delete and return the list in one transaction."""
+        (rows,) = await self.db.write(
+            [("DELETE FROM lists WHERE key = ? RETURNING seq, value", (key,))]
+        )
+        return [str(v) for _, v in sorted(rows)]
 
     def _sweep(self, now: float) -> list[tuple[str, tuple[float]]]:
         """Every 1,000th write also removes expired rows, so the file stays bounded."""

@@ -29,3 +29,12 @@ class StateStore(Protocol):
 
     async def delete(self, key: str) -> None:
         """Remove `key` if present."""
+
+    async def scan(self, prefix: str) -> dict[str, str]:
+        """Every live key starting with `prefix`, with its value."""
+
+    async def push(self, key: str, value: str) -> None:
+        """Append `value` to the list `key` (kept until taken)."""
+
+    async def take(self, key: str) -> list[str]:
+        """Atomically remove and return the whole list `key`, oldest first."""
