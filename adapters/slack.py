@@ -16,6 +16,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from adapters.slack_render import render
 from hub.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
+from hub.notify import Posted
 
 __all__ = ["ConsoleNotifier", "SlackNotifier", "classify", "render"]
 
@@ -46,11 +47,11 @@ class SlackNotifier:
         # chat.update takes only channel IDs; chat.postMessage answers with the ID of a #name.
         self._channel_ids: dict[str, str] = {}
 
-    async def post(self, channel: str, message: Mapping[str, Any]) -> str:
-        """Post `message` (chat.postMessage arguments, e.g. `thread_ts`) and return its ts."""
+    async def post(self, channel: str, message: Mapping[str, Any]) -> Posted:
+        """Post `message` (chat.postMessage arguments, e.g. `thread_ts`); say where it landed."""
         response = await self._call(self._client.chat_postMessage, channel=channel, **message)
         self._channel_ids[channel] = str(response["channel"])
-        return str(response["ts"])
+        return Posted(str(response["channel"]), str(response["ts"]))
 
     async def update(self, channel: str, ts: str, message: Mapping[str, Any]) -> None:
         """Replace the message `ts` in `channel` with `message` (chat.update)."""
@@ -166,11 +167,11 @@ class ConsoleNotifier:
         self._start = int(time.time())
         self._counter = itertools.count(1)
 
-    async def post(self, channel: str, message: Mapping[str, Any]) -> str:
-        """Print the message and return a made-up ts, increasing like Slack's."""
+    async def post(self, channel: str, message: Mapping[str, Any]) -> Posted:
+        """Print the message; answer a made-up ts, increasing like Slack's."""
         ts = f"{self._start}.{next(self._counter):06d}"
         self._write({"channel": channel, "ts": ts, "message": dict(message)})
-        return ts
+        return Posted(channel, ts)
 
     async def update(self, channel: str, ts: str, message: Mapping[str, Any]) -> None:
         """Print the update of message `ts`."""

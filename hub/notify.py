@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hub.event import Event
+
+
+@dataclass(frozen=True)
+class Posted:
+    """Where a posted message landed: the channel ID Slack answered with, and the ts."""
+
+    channel: str
+    ts: str
+
 
 Message = dict[str, Any]
 """chat.postMessage arguments without `channel`."""
@@ -14,8 +24,8 @@ Message = dict[str, Any]
 class Notifier(Protocol):
     """Where rendered messages go; every failure raises a `hub.errors.DeliveryError`."""
 
-    async def post(self, channel: str, message: Mapping[str, Any]) -> str:
-        """Post `message` (chat.postMessage arguments, e.g. `thread_ts`) and return its ts."""
+    async def post(self, channel: str, message: Mapping[str, Any]) -> Posted:
+        """Post `message` (chat.postMessage arguments, e.g. `thread_ts`); say where it landed."""
 
     async def update(self, channel: str, ts: str, message: Mapping[str, Any]) -> None:
         """Replace the message `ts` in `channel` (a name or an ID) with `message`."""

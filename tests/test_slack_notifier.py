@@ -57,7 +57,7 @@ async def test_post_returns_the_ts_and_slack_records_the_message(
     fake: FakeSlack, slack: SlackNotifier
 ) -> None:
     """A post answers Slack's ts; the fake saw the channel, blocks and metadata."""
-    ts = await slack.post("#backend", MESSAGE)
+    ts = (await slack.post("#backend", MESSAGE)).ts
     [post] = fake.posts("#backend")
     assert post.ts == ts
     assert post.channel == "#backend"
@@ -73,7 +73,7 @@ async def test_thread_replies_carry_thread_ts_and_broadcast(
     fake: FakeSlack, slack: SlackNotifier
 ) -> None:
     """Thread options in the message reach chat.postMessage unchanged."""
-    parent = await slack.post("#backend", MESSAGE)
+    parent = (await slack.post("#backend", MESSAGE)).ts
     await slack.post("#backend", {**MESSAGE, "thread_ts": parent, "reply_broadcast": True})
     reply = fake.posts("#backend")[1]
     assert reply.thread_ts == parent
@@ -84,7 +84,7 @@ async def test_update_replaces_the_message_by_channel_id(
     fake: FakeSlack, slack: SlackNotifier
 ) -> None:
     """An update names the channel by the ID Slack answered, as chat.update requires."""
-    ts = await slack.post("#backend", MESSAGE)
+    ts = (await slack.post("#backend", MESSAGE)).ts
     await slack.update("#backend", ts, {**MESSAGE, "text": "passed", "unfurl_links": False})
     [update] = fake.updates()
     assert (update.channel, update.ts, update.text) == (fake.channel_id("#backend"), ts, "passed")
@@ -95,7 +95,7 @@ async def test_update_after_a_restart_looks_the_channel_up(
     fake: FakeSlack, slack: SlackNotifier
 ) -> None:
     """A notifier that did not post the parent finds the channel ID via conversations.list."""
-    ts = await slack.post("#backend", MESSAGE)
+    ts = (await slack.post("#backend", MESSAGE)).ts
     fresh = SlackNotifier(TOKEN, fake.base_url)
     try:
         await fresh.update("#backend", ts, MESSAGE)
@@ -227,8 +227,8 @@ async def test_console_notifier_prints_one_json_line_per_message() -> None:
     """Console mode writes each post and update as a JSON line and returns increasing ts."""
     stream = io.StringIO()
     console = ConsoleNotifier(stream)
-    first = await console.post("#backend", MESSAGE)
-    second = await console.post("#backend", MESSAGE)
+    first = (await console.post("#backend", MESSAGE)).ts
+    second = (await console.post("#backend", MESSAGE)).ts
     await console.update("#backend", first, MESSAGE)
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert [line["channel"] for line in lines] == ["#backend"] * 3
