@@ -59,14 +59,24 @@ class SlackNotifier:
         channel_id = await self._channel_id(channel)
         await self._call(self._client.chat_update, channel=channel_id, ts=ts, **fields)
 
-    async def find(self, channel: str, event_id: str) -> str | None:
-        """The ts of a recent top-level message in `channel` whose metadata names `event_id`."""
-        page = await self._call(
-            self._client.conversations_history,
-            channel=await self._channel_id(channel),
-            limit=100,
-            include_all_metadata=True,
-        )
+    async def find(self, channel: str, event_id: str, thread_ts: str | None = None) -> str | None:
+        """The ts of a recent message (in thread `thread_ts`, if given) whose metadata names it."""
+        channel_id = await self._channel_id(channel)
+        if thread_ts:
+            page = await self._call(
+                self._client.conversations_replies,
+                channel=channel_id,
+                ts=thread_ts,
+                limit=200,
+                include_all_metadata=True,
+            )
+        else:
+            page = await self._call(
+                self._client.conversations_history,
+                channel=channel_id,
+                limit=100,
+                include_all_metadata=True,
+            )
         for message in page.get("messages") or []:
             payload = (message.get("metadata") or {}).get("event_payload") or {}
             if event_id in (payload.get("event_ids") or []):
@@ -177,7 +187,7 @@ class ConsoleNotifier:
         """Print the update of message `ts`."""
         self._write({"channel": channel, "update": ts, "message": dict(message)})
 
-    async def find(self, channel: str, event_id: str) -> str | None:
+    async def find(self, channel: str, event_id: str, thread_ts: str | None = None) -> str | None:
         """The console keeps no history to look in."""
         return None
 

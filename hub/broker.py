@@ -25,6 +25,8 @@ class Delivery:
     mention: tuple[str, ...] = ()
     thread: bool = True
     digest: str = "auto"
+    held: tuple[Event, ...] = ()
+    """Events held during quiet hours, delivered together as one digest (empty otherwise)."""
 
     def to_json_bytes(self) -> bytes:
         """The JSON message carried on the deliveries queues."""
@@ -36,6 +38,7 @@ class Delivery:
                 "mention": list(self.mention),
                 "thread": self.thread,
                 "digest": self.digest,
+                "held": [e.to_cloudevent() for e in self.held],
             },
             separators=(",", ":"),
         ).encode()
@@ -51,6 +54,7 @@ class Delivery:
             mention=tuple(doc.get("mention", ())),
             thread=bool(doc.get("thread", True)),
             digest=str(doc.get("digest", "auto")),
+            held=tuple(Event.from_cloudevent(e) for e in doc.get("held") or ()),
         )
 
 

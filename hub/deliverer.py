@@ -1,42 +1,51 @@
-"""The deliverer stage: post each delivery to Slack in channel order, retry or dead-letter."""
+"""The deliverer stage: one lane per channel, paced, in order; a backlog becomes a digest."""
 
 from __future__ import annotations
 
 import asyncio
-import random
-from collections import defaultdict
+import contextlib
+from collections import deque
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
-
 from hub.broker import Broker, DeadLetter, Delivery
-from hub.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
 from hub.history import History, MemoryHistory
 from hub.log import get_logger
-from hub.metrics import (
-    DEAD_LETTERS,
-    DELIVERIES,
-    DELIVERY_ATTEMPTS,
-    DELIVERY_LATENCY,
-    SLACK_RATE_LIMITED,
-)
+from hub.metrics import DEAD_LETTERS, DELIVERIES, DELIVERY_LATENCY
 from hub.notify import Notifier, Renderer
+from hub.pacing import TokenBucket
+from hub.posting import BACKOFF_MAX, Failed, Poster
 from hub.state import StateStore
 
 log = get_logger("hub.deliverer")
 
-POSTED_TTL = timedelta(days=7)
-BACKOFF_INITIAL = 0.5
-BACKOFF_MAX = 30.0
+DIGEST_BACKLOG = 3
+"""More than this many waiting for one channel, and the waiting ones go out as one digest."""
+DIGEST_BEHIND = timedelta(seconds=10)
+"""Or when the oldest waiting event is this far behind (and more than one waits)."""
+DIGEST_MAX = 50
+"""At most this many events in one digest message."""
 
 
-def backoff(attempt: int, initial: float = BACKOFF_INITIAL, cap: float = BACKOFF_MAX) -> float:
-    """Exponential backoff with full jitter for attempt n (1-based)."""
-    return random.uniform(0, min(cap, initial * 2 ** (attempt - 1)))  # noqa: S311 - jitter, not crypto
+@dataclass
+class _Item:
+    delivery: Delivery
+    done: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+@dataclass
+class _Lane:
+    bucket: TokenBucket
+    items: deque[_Item] = field(default_factory=deque)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
 
 
 class Deliverer:
-    """Consumes deliveries; per channel one at a time, in the order they were queued."""
+    """Consumes deliveries. A handler returns (and the message is acked) once its event is in
+    Slack (alone, in a thread, or in a digest) or dead-lettered."""
 
     def __init__(
         self,
@@ -47,140 +56,135 @@ class Deliverer:
         max_age: timedelta = timedelta(hours=24),
         history: History | None = None,
         backoff_max: float = BACKOFF_MAX,
+        interactive: bool = False,
+        rate: float = 1.0,
+        burst: int = 3,
     ) -> None:
         self.broker = broker
-        self.state = state
-        self.notifier = notifier
-        self.render = render
-        self.max_age = max_age
         self.history = history or MemoryHistory()
-        self.backoff_max = backoff_max
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._waiting: defaultdict[str, int] = defaultdict(int)
+        self.poster = Poster(state, notifier, render, max_age, backoff_max, interactive)
+        self.rate = rate
+        self.burst = burst
+        self._lanes: dict[str, _Lane] = {}
 
     async def start(self) -> None:
         """Begin consuming the delivery shards."""
         await self.broker.consume_deliveries(self.handle)
 
     async def handle(self, delivery: Delivery) -> None:
-        """Deliver one message; returns when it is posted or dead-lettered."""
-        channel = delivery.channel
-        self._waiting[channel] += 1
+        """Queue the delivery on its channel's lane and wait until it is settled."""
+        lane = self._lanes.get(delivery.channel)
+        if lane is None:
+            lane = self._lanes[delivery.channel] = _Lane(TokenBucket(self.rate, self.burst))
+        item = _Item(delivery)
+        lane.items.append(item)
+        lane.wake.set()
+        if lane.task is None or lane.task.done():
+            lane.task = asyncio.create_task(self._run(delivery.channel, lane))
         try:
-            async with self._locks[channel]:
-                await self._deliver(delivery)
-        finally:
-            self._waiting[channel] -= 1
-            if not self._waiting[channel]:
-                del self._waiting[channel], self._locks[channel]
-
-    async def _deliver(self, delivery: Delivery) -> None:
-        event = delivery.event
-        posted_key = f"posted:{event.id}:{delivery.channel}"
-        if await self.state.get(posted_key) is not None:
-            log.info("already posted; skipped", event_id=event.id, channel=delivery.channel)
-            return
-        intent_key = f"posting:{event.id}:{delivery.channel}"
-        if await self.state.get(intent_key) is not None and await self._found(delivery):
-            await self.state.put(posted_key, "1", POSTED_TTL)
-            return
-        await self.state.put(intent_key, "1", POSTED_TTL)
-        message = self.render(event, delivery.routes, delivery.mention)
-        errors: list[DeliveryError] = []
-        deadline = event.receivedat + self.max_age
-
-        def wait(state: RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            if isinstance(exc, TemporaryDeliveryError) and exc.retry_after is not None:
-                return exc.retry_after
-            return backoff(state.attempt_number, cap=self.backoff_max)
-
-        def stop(state: RetryCallState) -> bool:
-            upcoming = state.upcoming_sleep or 0.0
-            return datetime.now(UTC) + timedelta(seconds=upcoming) > deadline
-
-        retrying = AsyncRetrying(
-            retry=retry_if_exception_type(TemporaryDeliveryError),
-            wait=wait,
-            stop=stop,
-            reraise=True,
-        )
-        try:
-            async for attempt in retrying:
-                with attempt:
-                    await self._post_once(delivery, message, errors)
-        except PermanentDeliveryError as exc:
-            await self._dead_letter(delivery, exc.reason, errors)
-            return
-        except TemporaryDeliveryError:
-            await self._dead_letter(delivery, "max_age_exceeded", errors)
-            return
-        # Recorded right after Slack accepted, so a redelivery never posts it twice.
-        await asyncio.shield(self.state.put(posted_key, "1", POSTED_TTL))
-        DELIVERIES.labels(outcome="posted").inc()
-        await self.history.record_delivery(event, delivery.channel, "posted")
-        DELIVERY_LATENCY.observe(max(0.0, (datetime.now(UTC) - event.receivedat).total_seconds()))
-
-    async def _found(self, delivery: Delivery) -> bool:
-        """After a crash between posting and recording it: is the message already in Slack?"""
-        try:
-            ts = await self.notifier.find(delivery.channel, delivery.event.id)
-        except DeliveryError as exc:
-            log.warning("could not check Slack for an earlier post", error=str(exc))
-            return False
-        if ts is not None:
-            log.info("found earlier post; not posting again", event_id=delivery.event.id, ts=ts)
-        return ts is not None
-
-    async def _post_once(
-        self, delivery: Delivery, message: dict[str, object], errors: list[DeliveryError]
-    ) -> None:
-        DELIVERY_ATTEMPTS.inc()
-        try:
-            await self.notifier.post(delivery.channel, message)
-        except DeliveryError as exc:
-            if isinstance(exc, TemporaryDeliveryError) and exc.reason == "rate_limited":
-                SLACK_RATE_LIMITED.inc()
-            # Warn when the error changes, not on every retry of the same one.
-            if not errors or str(errors[-1]) != str(exc):
-                log.warning(
-                    "slack delivery failed",
-                    event_id=delivery.event.id,
-                    channel=delivery.channel,
-                    error=str(exc),
-                    retryable=isinstance(exc, TemporaryDeliveryError),
-                )
-            errors.append(exc)
+            await asyncio.shield(item.done)
+        except asyncio.CancelledError:
+            # Shutting down: leave the item to the lane only if it is already being posted.
+            with contextlib.suppress(ValueError):
+                lane.items.remove(item)
             raise
-        log.info(
-            "delivered",
-            event_id=delivery.event.id,
-            type=delivery.event.type,
-            channel=delivery.channel,
-            routes=list(delivery.routes),
-        )
 
-    async def _dead_letter(
-        self, delivery: Delivery, reason: str, errors: list[DeliveryError]
-    ) -> None:
+    async def _run(self, channel: str, lane: _Lane) -> None:
+        while lane.items:
+            batch = self._next_batch(lane)
+            try:
+                await self._deliver(batch, lane.bucket)
+            except Exception as exc:
+                log.exception("delivery failed unexpectedly", channel=channel, error=str(exc))
+                for item in batch:
+                    if not item.done.done():
+                        item.done.set_exception(exc)
+        if self._lanes.get(channel) is lane:
+            del self._lanes[channel]
+
+    def _next_batch(self, lane: _Lane) -> list[_Item]:
+        """The head alone, or, when the channel is behind, the run of waiting ones as a digest."""
+        head = lane.items[0]
+        if head.delivery.held or head.delivery.digest == "off":
+            return [lane.items.popleft()]
+        behind = datetime.now(UTC) - head.delivery.event.receivedat > DIGEST_BEHIND
+        if len(lane.items) > DIGEST_BACKLOG or (behind and len(lane.items) > 1):
+            batch: list[_Item] = []
+            while lane.items and len(batch) < DIGEST_MAX:
+                d = lane.items[0].delivery
+                if d.held or d.digest == "off":
+                    break
+                batch.append(lane.items.popleft())
+            return batch
+        return [lane.items.popleft()]
+
+    async def _deliver(self, batch: list[_Item], bucket: TokenBucket) -> None:
+        deliveries = [item.delivery for item in batch]
+        try:
+            if len(deliveries) == 1 and not deliveries[0].held:
+                outcome = await self.poster.single(deliveries[0], bucket)
+            else:
+                outcome = await self._digest(deliveries, bucket)
+        except Failed as exc:
+            for delivery in deliveries:
+                await self._dead_letter(delivery, exc)
+            outcome = "dead_lettered"
+        for item in batch:
+            if outcome not in ("skipped", "dead_lettered"):
+                await self._record(item.delivery, outcome)
+            if not item.done.done():
+                item.done.set_result(None)
+
+    async def _digest(self, deliveries: list[Delivery], bucket: TokenBucket) -> str:
+        channel = deliveries[0].channel
+        if deliveries[0].held:
+            events = list(deliveries[0].held)
+            reason = "quiet hours ended"
+        else:
+            events = [d.event for d in deliveries]
+            reason = "burst"
+        fresh = [e for e in events if not await self.poster.already_posted(e, channel)]
+        if not fresh:
+            return "skipped"
+        await self.poster.digest(deliveries, fresh, reason, bucket)
+        return "digested"
+
+    async def _record(self, delivery: Delivery, outcome: str) -> None:
+        DELIVERIES.labels(outcome=outcome).inc()
+        for event in delivery.held or (delivery.event,):
+            DELIVERY_LATENCY.observe(
+                max(0.0, (datetime.now(UTC) - event.receivedat).total_seconds())
+            )
+            await self.history.record_delivery(event, delivery.channel, outcome)
+            log.info(
+                "delivered",
+                event_id=event.id,
+                type=event.type,
+                channel=delivery.channel,
+                routes=list(delivery.routes),
+                outcome=outcome,
+            )
+
+    async def _dead_letter(self, delivery: Delivery, failure: Failed) -> None:
+        errors = failure.errors
         await self.broker.publish_dead_letter(
             DeadLetter(
                 delivery=delivery,
-                reason=reason,
+                reason=failure.reason,
                 attempts=len(errors),
-                first_error=str(errors[0]) if errors else reason,
-                last_error=str(errors[-1]) if errors else reason,
+                first_error=str(errors[0]) if errors else failure.reason,
+                last_error=str(errors[-1]) if errors else failure.reason,
             )
         )
-        DEAD_LETTERS.labels(reason=reason).inc()
+        DEAD_LETTERS.labels(reason=failure.reason).inc()
         DELIVERIES.labels(outcome="dead_lettered").inc()
         await self.history.record_delivery(
-            delivery.event, delivery.channel, f"dead_lettered:{reason}"
+            delivery.event, delivery.channel, f"dead_lettered:{failure.reason}"
         )
         log.error(
             "delivery dead-lettered",
             event_id=delivery.event.id,
             channel=delivery.channel,
-            reason=reason,
+            reason=failure.reason,
             attempts=len(errors),
         )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from adapters import SOURCES
-from adapters.slack import ConsoleNotifier, SlackNotifier, render
+from adapters import SOURCES, slack_render
+from adapters.slack import ConsoleNotifier, SlackNotifier
 from hub.amqp import AmqpBroker
 from hub.broker import Broker
 from hub.notify import Notifier
@@ -54,5 +54,5 @@ def make_parts(settings: Settings) -> Parts:
         state=make_state(settings),
         sources=SOURCES,
         notifier=make_notifier(settings),
-        render=render,
+        render=slack_render,
     )

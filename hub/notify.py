@@ -30,8 +30,8 @@ class Notifier(Protocol):
     async def update(self, channel: str, ts: str, message: Mapping[str, Any]) -> None:
         """Replace the message `ts` in `channel` (a name or an ID) with `message`."""
 
-    async def find(self, channel: str, event_id: str) -> str | None:
-        """The ts of a recent message in `channel` showing `event_id`, if one exists."""
+    async def find(self, channel: str, event_id: str, thread_ts: str | None = None) -> str | None:
+        """The ts of a recent message (in the thread `thread_ts`, if given) showing `event_id`."""
 
     async def check(self) -> str:
         """Confirm the credentials work and say who we are posting as."""
@@ -41,8 +41,25 @@ class Notifier(Protocol):
 
 
 class Renderer(Protocol):
-    """Turns an event into a message for one channel."""
+    """Turns events into Slack messages (the `adapters.slack_render` module is one)."""
 
-    def __call__(
+    def render(
+        self,
+        event: Event,
+        routes: Sequence[str],
+        mention: Sequence[str] = (),
+        *,
+        interactive: bool = False,
+        annotations: Mapping[str, str] | None = None,
+    ) -> Message:
+        """The standalone message, or a thread parent showing the subject's current state."""
+
+    def render_reply(
         self, event: Event, routes: Sequence[str], mention: Sequence[str] = ()
-    ) -> Message: ...
+    ) -> Message:
+        """A compact thread reply for one transition."""
+
+    def render_digest(
+        self, events: Sequence[Event], routes: Sequence[str], *, reason: str = ""
+    ) -> Message:
+        """One message listing many events."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -20,8 +20,8 @@ from hub.metrics import EVENTS_DUPLICATE
 from hub.notify import Notifier, Renderer
 from hub.ops import Check, Explain, ops_app
 from hub.receiver import Receiver, public_app
+from hub.reload import RoutesHolder
 from hub.router import Router
-from hub.routes import RouteTable, load_routes
 from hub.settings import Settings, parse_hostport
 from hub.sources import SourceAdapter
 from hub.state import StateStore
@@ -44,6 +44,8 @@ class Parts:
     render: Renderer
     history: History = field(default_factory=MemoryHistory)
     checks: dict[str, Check] = field(default_factory=dict)
+    reload: Callable[[], bool] | None = None
+    """Set while a router runs: reload routes.yaml now (what SIGHUP does)."""
 
 
 class DedupPublisher:
@@ -79,9 +81,9 @@ class DedupPublisher:
         return False
 
 
-def _explainer(table: RouteTable) -> Explain:
+def _explainer(routes: RoutesHolder) -> Explain:
     def explain(event: Event) -> list[Explanation]:
-        return [Explanation(x.route, x.matched, x.reason) for x in table.explain(event)]
+        return [Explanation(x.route, x.matched, x.reason) for x in routes().explain(event)]
 
     return explain
 
@@ -98,9 +100,7 @@ async def _serve(app: web.Application, listen: str) -> web.AppRunner:
 async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
     """Start the named stages; on exit stop consuming, drain, and close everything."""
     settings = parts.settings
-    table: RouteTable | None = None
-    if "router" in stages:
-        table = load_routes(settings.routes)
+    routes = RoutesHolder(settings.routes) if "router" in stages else None
     async with AsyncExitStack() as stack:
         await parts.broker.start()
         stack.push_async_callback(parts.broker.close)
@@ -112,7 +112,7 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
             "state": parts.state.ping,
             **parts.checks,
         }
-        explain = None if table is None else _explainer(table)
+        explain = None if routes is None else _explainer(routes)
         ops = await _serve(
             ops_app(checks, parts.history, explain, settings.ops_token), settings.ops_listen
         )
@@ -126,10 +126,13 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
                 settings.delivery_max_age,
                 parts.history,
                 settings.delivery_backoff_max.total_seconds(),
+                interactive=settings.slack_signing_secret is not None,
             ).start()
-        if table is not None:
-            current = table
-            await Router(parts.broker, lambda: current, parts.history).start()
+        if routes is not None:
+            routes.start()
+            stack.push_async_callback(routes.stop)
+            parts.reload = routes.reload
+            await Router(parts.broker, routes, parts.history).start()
         site: web.AppRunner | None = None
         if "receiver" in stages:
             receiver = Receiver(
@@ -161,5 +164,8 @@ async def serve_forever(parts: Parts, stages: tuple[str, ...]) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with running(parts, stages):
+        if parts.reload is not None:
+            reload = parts.reload
+            loop.add_signal_handler(signal.SIGHUP, lambda: reload())
         await stop.wait()
     log.info("hub stopped")

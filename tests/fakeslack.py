@@ -243,7 +243,7 @@ class FakeSlack:
                 "channels": channels,
                 "response_metadata": {"next_cursor": ""},
             }, None
-        if call.method == "conversations.history":
+        if call.method in ("conversations.history", "conversations.replies"):
             return self._history(call), None
         if call.method not in ("chat.postMessage", "chat.update"):
             call.error = "unknown_method"
@@ -258,7 +258,12 @@ class FakeSlack:
             return {"ok": False, "error": call.error}
         limit = int(call.args.get("limit") or 100)
         with_metadata = str(call.args.get("include_all_metadata")).lower() in ("1", "true")
-        posts = [c for c in reversed(self.posts(channel)) if c.thread_ts is None][:limit]
+        if call.method == "conversations.replies":
+            parent = str(call.args.get("ts"))
+            in_thread = [c for c in self.posts(channel) if parent in (c.ts, c.thread_ts)]
+            posts = in_thread[:limit]
+        else:
+            posts = [c for c in reversed(self.posts(channel)) if c.thread_ts is None][:limit]
         messages = [
             {"ts": c.ts, "text": c.text, **({"metadata": c.metadata} if with_metadata else {})}
             for c in posts
