@@ -20,8 +20,9 @@ from aio_pika.abc import (
 )
 from aiormq.abc import FieldTable
 
+from hub.amqp_dead import AmqpDeadSession
 from hub.broker import DeadLetter, Delivery, DeliveryHandler, EventHandler, shard_of
-from hub.deadletters import DeadLetterSession, DeadRecord, parse_dead
+from hub.deadletters import DeadLetterSession
 from hub.event import CLOUDEVENTS_CONTENT_TYPE, Event
 from hub.log import get_logger
 from hub.metrics import QUEUE_LAG
@@ -44,6 +45,7 @@ class Topology:
         self.deliveries = f"{prefix}.deliveries"
         self.dead = f"{prefix}.dead"
         self.dead_letters = f"{prefix}.dead-letters"
+        self.history = f"{prefix}.history"
 
     def deliver(self, shard: int) -> str:
         """The name of one delivery shard queue."""
@@ -56,7 +58,7 @@ class Topology:
 
     def exchanges(self) -> list[str]:
         """Every exchange of the topology."""
-        return [self.events, self.deliveries, self.dead]
+        return [self.events, self.deliveries, self.dead, self.history]
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,10 @@ class AmqpBroker:
             },
         )
         await log_queue.bind(t.events, routing_key="#")
+        ex[t.history] = await channel.declare_exchange(
+            t.history, aio_pika.ExchangeType.FANOUT, durable=True
+        )
+        await log_queue.bind(t.history, routing_key="")
         for n in range(t.shards):
             queue = await channel.declare_queue(
                 t.deliver(n), durable=True, arguments={**quorum, "x-single-active-consumer": True}
@@ -245,6 +251,18 @@ class AmqpBroker:
             ),
             routing_key="",
             mandatory=True,
+        )
+
+    async def publish_history(self, body: bytes) -> None:
+        """Append a routing or delivery record to the history stream."""
+        await self._exchange(self.topology.history).publish(
+            aio_pika.Message(
+                body,
+                content_type="application/json",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                timestamp=datetime.now(UTC),
+            ),
+            routing_key="",
         )
 
     async def consume_events(self, handler: EventHandler) -> None:
@@ -350,7 +368,7 @@ class AmqpBroker:
                 if message is None:
                     break
                 messages.append(message)
-            session = _AmqpDeadSession(messages)
+            session = AmqpDeadSession(messages)
             try:
                 yield session
             finally:
@@ -375,51 +393,3 @@ async def _settle(outcome: Awaitable[None]) -> None:
         await outcome
     except (aio_pika.exceptions.AMQPError, RuntimeError, ConnectionError) as exc:
         log.info("could not settle message; the broker will redeliver it", error=str(exc))
-
-
-def _dead_headers(message: AbstractIncomingMessage) -> dict[str, Any]:
-    """Our x-hub-* headers, or RabbitMQ's x-death ones for poison messages it dead-lettered."""
-    h = message.headers or {}
-    if "x-hub-reason" in h:
-        return {
-            "reason": h.get("x-hub-reason"),
-            "attempts": h.get("x-hub-attempts"),
-            "first_error": h.get("x-hub-first-error"),
-            "last_error": h.get("x-hub-last-error"),
-            "dead_at": h.get("x-hub-dead-at"),
-        }
-    deaths = h.get("x-death") or []
-    first = deaths[0] if isinstance(deaths, list) and deaths and isinstance(deaths[0], dict) else {}
-    reason = _text(h.get("x-first-death-reason") or first.get("reason"))
-    return {
-        "reason": reason,
-        "attempts": first.get("count"),
-        "first_error": f"dead-lettered by RabbitMQ from {_text(h.get('x-first-death-queue'))}",
-        "last_error": reason,
-        "dead_at": first.get("time"),
-    }
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bytes):
-        return value.decode(errors="replace")
-    return "unknown" if value is None else str(value)
-
-
-class _AmqpDeadSession:
-    def __init__(self, messages: list[AbstractIncomingMessage]) -> None:
-        self._by_key: dict[str, list[AbstractIncomingMessage]] = {}
-        self.records: list[DeadRecord] = []
-        self.removed: set[int] = set()
-        for n, message in enumerate(messages):
-            key = message.message_id or f"#{n}"
-            try:
-                record = parse_dead(key, message.body, _dead_headers(message))
-            except (ValueError, KeyError, TypeError):
-                continue  # unreadable: left in place, never silently dropped
-            self._by_key.setdefault(key, []).append(message)
-            self.records.append(record)
-
-    async def remove(self, keys: Sequence[str]) -> None:
-        for key in keys:
-            self.removed.update(id(m) for m in self._by_key.get(key, []))

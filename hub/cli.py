@@ -13,6 +13,7 @@ import click
 from multidict import CIMultiDict
 
 from hub.cli_deadletters import dead_letters
+from hub.cli_tail import tail
 from hub.errors import ConfigError, HubError
 from hub.log import configure_logging
 from hub.routes import load_routes
@@ -192,3 +193,4 @@ def send_sample(source: str, kind: str | None, url: str | None) -> None:
 
 
 main.add_command(dead_letters)
+main.add_command(tail)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from adapters import SOURCES, slack_render
 from adapters.slack import ConsoleNotifier, SlackNotifier
 from hub.amqp import AmqpBroker
+from hub.amqp_history import AmqpHistoryLog
 from hub.broker import Broker
+from hub.history_log import HistoryLog, LogHistory, SqliteHistoryLog
 from hub.notify import Notifier
 from hub.redis_state import RedisState
 from hub.service import Parts
@@ -23,13 +25,19 @@ def make_broker(settings: Settings) -> Broker:
         return SqliteBroker(
             open_data_dir(settings.data_dir), visibility=settings.queue_visibility.total_seconds()
         )
-    amqp = AmqpBroker(
+    return SpooledBroker(
+        _amqp(settings), open_data_dir(settings.data_dir), settings.spool_max_bytes
+    )
+
+
+def _amqp(settings: Settings) -> AmqpBroker:
+    assert settings.broker_url is not None
+    return AmqpBroker(
         settings.broker_url,
         prefix=settings.amqp_prefix,
         shards=settings.delivery_shards,
         retention=settings.event_retention,
     )
-    return SpooledBroker(amqp, open_data_dir(settings.data_dir), settings.spool_max_bytes)
 
 
 def make_state(settings: Settings) -> StateStore:
@@ -46,11 +54,20 @@ def make_notifier(settings: Settings) -> Notifier:
     return ConsoleNotifier()
 
 
+def make_history_log(settings: Settings, broker: Broker) -> HistoryLog:
+    """The stream on RabbitMQ, else a SQLite table in HUB_DATA_DIR."""
+    if isinstance(broker, SpooledBroker) and isinstance(broker.broker, AmqpBroker):
+        return AmqpHistoryLog(broker.broker)
+    return SqliteHistoryLog(open_data_dir(settings.data_dir), settings.event_retention)
+
+
 def make_parts(settings: Settings) -> Parts:
     """Everything a stage needs, for this configuration."""
+    broker = make_broker(settings)
     return Parts(
         settings=settings,
-        broker=make_broker(settings),
+        broker=broker,
+        history=LogHistory(make_history_log(settings, broker)),
         state=make_state(settings),
         sources=SOURCES,
         notifier=make_notifier(settings),

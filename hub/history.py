@@ -105,6 +105,12 @@ def _rank(name: str) -> int:
 class History(Protocol):
     """Records what happened to events and serves it to the live page and `hub tail`."""
 
+    async def start(self) -> None:
+        """Open storage and begin following it."""
+
+    async def stop(self) -> None:
+        """Stop following and close storage."""
+
     async def record_event(self, event: Event) -> None:
         """An event was accepted."""
 
@@ -138,6 +144,12 @@ class MemoryHistory:
         self.capacity = capacity
         self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._listeners: set[asyncio.Queue[Entry]] = set()
+
+    async def start(self) -> None:
+        """Nothing to open."""
+
+    async def stop(self) -> None:
+        """Nothing to close."""
 
     def _put(self, entry: Entry) -> None:
         self._entries[entry.event.id] = entry

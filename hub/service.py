@@ -106,6 +106,8 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
         stack.push_async_callback(parts.broker.close)
         await parts.state.start()
         stack.push_async_callback(parts.state.close)
+        await parts.history.start()
+        stack.push_async_callback(parts.history.stop)
         stack.push_async_callback(parts.notifier.close)
         checks: dict[str, Check] = {
             "broker": parts.broker.ping,

@@ -34,7 +34,7 @@ async def _reload_errors(http: aiohttp.ClientSession, ops_url: str) -> float:
 async def test_changed_file_routes_the_next_event_by_the_new_table(
     make_settings: SettingsFactory, slack: FakeSlack
 ) -> None:
-    """After routes.yaml changes, the next event goes by the new table; a broken file changes nothing."""
+    """After routes.yaml changes the next event goes by the new table; a broken file keeps it."""
     settings = make_settings(ROUTES)
     async with run_hub(settings) as hub:
         assert (await hub.post(numbered(1)))[0] == 202

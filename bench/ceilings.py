@@ -1,0 +1,146 @@
+"""The ceilings ingest is measured against, in the same run.
+
+- framework: a bare aiohttp handler that reads and parses the same JSON (run as its own process:
+  `python -m bench.ceilings --listen 127.0.0.1:PORT`), loaded by the same wrk script;
+- RabbitMQ: aio-pika publishing the same bytes, persistent and confirmed, through hub's topology,
+  from 64 concurrent publishers;
+- SQLite: the same bytes committed durably (WAL, synchronous=FULL) in transactions of 64 rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sqlite3
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import aio_pika
+from aiohttp import web
+
+from bench.stats import percentile
+from hub.amqp import AmqpBroker
+from hub.sqlite_broker import SCHEMA
+from tests.harness import AMQP_URL
+
+
+async def _bare(request: web.Request) -> web.Response:
+    body = await request.read()
+    if request.content_type == "application/x-www-form-urlencoded":
+        body = parse_qs(body.decode())["payload"][0].encode()
+    doc = json.loads(body)
+    kind = request.match_info["source"]
+    return web.json_response({"id": str(doc.get("id", "")), "type": kind, "duplicate": False}, status=202)
+
+
+def bare_app() -> web.Application:
+    """The framework ceiling: POST /hooks/{source} reads and parses the JSON, answers 202."""
+    app = web.Application(client_max_size=25 * 2**20)
+    app.router.add_post("/hooks/{source}", _bare)
+    return app
+
+
+async def amqp_ceiling(
+    bodies: Sequence[bytes], seconds: float, concurrency: int = 64
+) -> dict[str, float]:
+    """Publish `bodies` round-robin, persistent and confirmed, for `seconds`; rate and latency."""
+    prefix = f"bench-ceiling-{uuid.uuid4().hex[:8]}"
+    broker = AmqpBroker(AMQP_URL, prefix=prefix, shards=4)
+    await broker.start()  # declares exactly hub's topology (quorum queue + stream bound to #)
+    connection = await aio_pika.connect(AMQP_URL)
+    latencies: list[float] = []
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await channel.get_exchange(broker.topology.events)
+        deadline = time.perf_counter() + seconds
+        counter = iter(range(10**12))
+
+        async def publisher() -> None:
+            while time.perf_counter() < deadline:
+                n = next(counter)
+                started = time.perf_counter()
+                await exchange.publish(
+                    aio_pika.Message(
+                        bodies[n % len(bodies)],
+                        content_type="application/cloudevents+json",
+                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                        message_id=str(n),
+                    ),
+                    routing_key="github.push",
+                    mandatory=True,
+                )
+                latencies.append(time.perf_counter() - started)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(publisher() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - began
+    finally:
+        await connection.close()
+        await broker.close()
+        await _delete(broker)
+    return _summary(latencies, elapsed)
+
+
+async def _delete(broker: AmqpBroker) -> None:
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        for queue in broker.topology.queues():
+            await channel.queue_delete(queue)
+        for exchange in broker.topology.exchanges():
+            await channel.exchange_delete(exchange)
+
+
+def sqlite_ceiling(
+    bodies: Sequence[bytes], seconds: float, path: Path, batch: int = 64
+) -> dict[str, float]:
+    """Commit `bodies` into hub's queue table, `batch` rows per fsynced commit, for `seconds`."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.executescript(SCHEMA)
+    latencies: list[float] = []
+    n = 0
+    began = time.perf_counter()
+    deadline = began + seconds
+    while time.perf_counter() < deadline:
+        started = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        for _ in range(batch):
+            conn.execute(
+                "INSERT INTO messages (queue, part, body, headers, enqueued_at) "
+                "VALUES (?, '', ?, '{}', ?)",
+                ("route", bodies[n % len(bodies)], time.time()),
+            )
+            n += 1
+        conn.execute("COMMIT")
+        latencies.extend([time.perf_counter() - started] * batch)
+    elapsed = time.perf_counter() - began
+    conn.close()
+    return _summary(latencies, elapsed)
+
+
+def _summary(latencies: list[float], elapsed: float) -> dict[str, float]:
+    return {
+        "rate": len(latencies) / elapsed,
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+    }
+
+
+def main() -> None:
+    """Serve the framework ceiling until killed."""
+    parser = argparse.ArgumentParser(description="bare aiohttp webhook handler (the ceiling)")
+    parser.add_argument("--listen", default="127.0.0.1:8199")
+    host, _, port = parser.parse_args().listen.rpartition(":")
+    print(f"bare handler on {host}:{port}", file=sys.stderr)
+    web.run_app(bare_app(), host=host, port=int(port), access_log=None, print=None)
+
+
+if __name__ == "__main__":
+    main()

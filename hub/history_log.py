@@ -1,0 +1,203 @@
+"""The durable event history: every event, its routing and each delivery outcome, as records.
+
+Stages append records; the live page and `hub tail` read them back. In the distributed
+profile the log is the RabbitMQ stream `hub.events.log` (events reach it from `hub.events`,
+the other records from `hub.history`); in the embedded profile it is a SQLite table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from hub.event import Event
+from hub.history import Entry, Explanation, Filter, MemoryHistory
+from hub.log import get_logger
+from hub.sqlitedb import SqliteDb, Statement
+
+log = get_logger("hub.history")
+
+Record = dict[str, Any]
+"""{"kind": "event", "event": <CloudEvent>} | {"kind": "routing", "id", "routes", "channels",
+"silenced"} | {"kind": "delivery", "id", "channel", "outcome"}"""
+
+
+class HistoryLog(Protocol):
+    """Append-only records with retention; read from a time on, optionally following."""
+
+    async def start(self) -> None:
+        """Open storage."""
+
+    async def close(self) -> None:
+        """Close storage."""
+
+    async def append(self, record: Record) -> None:
+        """Store one record (best effort: a failure is logged, never raised)."""
+
+    def read(self, since: datetime | None, follow: bool) -> AsyncIterator[Record]:
+        """Records from `since` (None: all kept), then new ones as they come if `follow`."""
+
+
+class LogHistory:
+    """`History` for the stages and the live page: writes go to the log, reads come from
+    an in-memory view that follows the log, so every process sees every stage's records."""
+
+    def __init__(self, log: HistoryLog, backfill: timedelta = timedelta(hours=1)) -> None:
+        self.log = log
+        self.view = MemoryHistory()
+        self.backfill = backfill
+        self._follower: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Open the log and follow it into the in-memory view."""
+        await self.log.start()
+        self._follower = asyncio.create_task(self._follow())
+
+    async def stop(self) -> None:
+        """Stop following and close the log."""
+        if self._follower is not None:
+            self._follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._follower
+        await self.log.close()
+
+    async def _follow(self) -> None:
+        while True:
+            try:
+                async for record in self.log.read(datetime.now(UTC) - self.backfill, follow=True):
+                    await apply(self.view, record)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("history follower restarting", error=str(exc))
+                await asyncio.sleep(2)
+
+    async def record_event(self, event: Event) -> None:
+        """Append the event."""
+        await self.log.append({"kind": "event", "event": event.to_cloudevent()})
+
+    async def record_routing(
+        self,
+        event: Event,
+        routes: Sequence[str],
+        channels: Sequence[str],
+        explanation: Sequence[Explanation],
+        silenced: bool = False,
+    ) -> None:
+        """Append the routing decision."""
+        await self.log.append(
+            {
+                "kind": "routing",
+                "id": event.id,
+                "routes": list(routes),
+                "channels": list(channels),
+                "silenced": silenced,
+            }
+        )
+
+    async def record_delivery(self, event: Event, channel: str, outcome: str) -> None:
+        """Append one channel's outcome."""
+        await self.log.append(
+            {"kind": "delivery", "id": event.id, "channel": channel, "outcome": outcome}
+        )
+
+    async def recent(self, limit: int = 100, where: Filter | None = None) -> list[Entry]:
+        """From the view."""
+        return await self.view.recent(limit, where)
+
+    async def get(self, event_id: str) -> Entry | None:
+        """From the view."""
+        return await self.view.get(event_id)
+
+    def subscribe(self) -> AsyncIterator[Entry]:
+        """From the view."""
+        return self.view.subscribe()
+
+
+async def apply(view: MemoryHistory, record: Record) -> Entry | None:
+    """Fold one record into a view; the entry it changed (None if its event is unknown)."""
+    kind = record.get("kind")
+    if kind == "event":
+        event = Event.from_cloudevent(record["event"])
+        await view.record_event(event)
+        return await view.get(event.id)
+    entry = await view.get(str(record.get("id")))
+    if entry is None:
+        return None
+    if kind == "routing":
+        await view.record_routing(
+            entry.event, record["routes"], record["channels"], (), bool(record.get("silenced"))
+        )
+    elif kind == "delivery":
+        await view.record_delivery(entry.event, record["channel"], record["outcome"])
+    return await view.get(entry.event.id)
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS history (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_at ON history (at);
+"""
+
+
+class SqliteHistoryLog:
+    """`HistoryLog` in HUB_DATA_DIR/history.db, trimmed to the retention."""
+
+    def __init__(self, data_dir: Path, retention: timedelta, poll_interval: float = 0.2) -> None:
+        self.db = SqliteDb(data_dir / "history.db", SCHEMA)
+        self.retention = retention
+        self.poll_interval = poll_interval
+        self._appends = 0
+
+    async def start(self) -> None:
+        """Open the file."""
+        await self.db.open()
+
+    async def close(self) -> None:
+        """Close the file."""
+        await self.db.close()
+
+    async def append(self, record: Record) -> None:
+        """Insert (group commit); every 1,000th append also trims past the retention."""
+        now = time.time()
+        statements: list[Statement] = [
+            ("INSERT INTO history (at, body) VALUES (?, ?)", (now, json.dumps(record)))
+        ]
+        self._appends += 1
+        if self._appends % 1000 == 0:
+            cutoff = now - self.retention.total_seconds()
+            statements.append(("DELETE FROM history WHERE at < ?", (cutoff,)))
+        try:
+            await self.db.write(statements)
+        except Exception as exc:
+            log.warning("history append failed", error=str(exc))
+
+    async def read(self, since: datetime | None, follow: bool) -> AsyncIterator[Record]:
+        """Rows from `since`, then (if following) polls for new ones."""
+        start = since.timestamp() if since else 0.0
+        top = await self.db.run(self.db.query, "SELECT coalesce(max(seq), 0) FROM history")
+        last = int(top[0][0])
+        rows = await self.db.run(
+            self.db.query,
+            "SELECT body FROM history WHERE at >= ? AND seq <= ? ORDER BY seq",
+            (start, last),
+        )
+        for (body,) in rows:
+            yield json.loads(body)
+        while follow:
+            await asyncio.sleep(self.poll_interval)
+            rows = await self.db.run(
+                self.db.query, "SELECT seq, body FROM history WHERE seq > ? ORDER BY seq", (last,)
+            )
+            for seq, body in rows:
+                last = seq
+                yield json.loads(body)
