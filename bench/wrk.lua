@@ -1,11 +1,13 @@
 -- wrk script: POST the shared fixtures, each request with a delivery id of its own.
 -- Args: <corpus.lua> <threads> <base>. The corpus (written by bench/wrkrun.py) holds templates
--- whose unique part is split around a mark, and a pool of pre-signed Travis requests (their
--- signature covers the body, so each needs its own). Prints one JSON line when done.
+-- whose unique part is split around a mark, and names a file of pre-signed Travis posts (their
+-- signature covers the body, so each needs its own; once used up, Travis turns are skipped). Prints one JSON line when done.
 
 local corpus, nthreads, base
-local counter, travis_next, travis_skipped = 0, 0, 0
-local statuses = {}
+local counter, travis_next = 0, 1
+-- Globals, so that done() can read them from each thread.
+statuses = {}
+travis_skipped = 0
 local threads = {}
 
 function setup(thread)
@@ -13,11 +15,21 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+local travis = {}
+
 function init(args)
   corpus = dofile(args[1])
   nthreads = tonumber(args[2])
   base = tonumber(args[3])
-  travis_next = tid + 1
+  -- This thread's share of the pre-signed Travis posts: every nthreads-th line.
+  local n = 0
+  for line in io.lines(corpus.travis_file) do
+    if n % nthreads == tid then
+      local slug, signature, body = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
+      table.insert(travis, {slug = slug, signature = signature, body = body})
+    end
+    n = n + 1
+  end
 end
 
 local function fill(part, id)
@@ -32,10 +44,15 @@ function request()
     counter = counter + 1
     local t = corpus.templates[(counter % #corpus.templates) + 1]
     if t.travis then
-      local v = corpus.travis[travis_next]
+      local v = travis[travis_next]
       if v then
-        travis_next = travis_next + nthreads
-        return wrk.format("POST", v.path, v.headers, v.body)
+        travis_next = travis_next + 1
+        return wrk.format("POST", "/hooks/travis", {
+          ["Content-Type"] = "application/x-www-form-urlencoded",
+          ["Travis-Repo-Slug"] = v.slug,
+          ["Signature"] = v.signature,
+          ["User-Agent"] = "Travis CI Notifications",
+        }, v.body)
       end
       travis_skipped = travis_skipped + 1
     else

@@ -54,20 +54,20 @@ def _part(text: bytes) -> str:
     return "{pre=" + lua_string(pre) + ",post=" + lua_string(post) + "}"
 
 
-def _headers(headers: dict[str, str]) -> str:
-    pairs = (f"[{lua_string(k.encode())}]={lua_string(v.encode())}" for k, v in headers.items())
-    return "{" + ",".join(pairs) + "}"
-
-
 def write_corpus(
     path: Path,
     travis_pool: int = 0,
     templates: list[corpus.Template] | None = None,
     start: int = 0,
 ) -> None:
-    """Write the Lua corpus: the templates (default: every fixture), pre-signed Travis posts."""
+    """Write the Lua corpus (the templates, default every fixture) and `travis_pool` Travis posts.
+
+    Travis posts go to `<path>.travis`, one `slug TAB signature TAB body` line each: the table
+    of a large Lua literal would exceed LuaJIT's constants per function.
+    """
     chosen = corpus.templates() if templates is None else templates
-    lines = ["return {", "templates = {"]
+    travis_lines = path.with_suffix(".travis")
+    lines = ["return {", f"travis_file = {lua_string(str(travis_lines).encode())},", "templates = {"]
     for t in chosen:
         if t.path == "/hooks/travis":
             lines.append("{travis=true},")
@@ -77,16 +77,14 @@ def write_corpus(
         )
         lines.append(f"{{path={lua_string(t.path.encode())},headers={{{headers}}},")
         lines.append(f"body={_part(t.body)}}},")
-    lines += ["},", "travis = {"]
-    travis = [t for t in chosen if t.path == "/hooks/travis"]
-    for n in range(travis_pool if travis else 0):
-        signed = travis[n % len(travis)].render(start + n)
-        lines.append(
-            f"{{path={lua_string(signed.path.encode())},headers={_headers(signed.headers)},"
-            f"body={lua_string(signed.body)}}},"
-        )
     lines += ["},", "}"]
     path.write_text("\n".join(lines) + "\n")
+    travis = [t for t in chosen if t.path == "/hooks/travis"]
+    with travis_lines.open("w") as out:
+        for n in range(travis_pool if travis else 0):
+            signed = travis[n % len(travis)].render(start + n)
+            h = signed.headers
+            out.write(f"{h['Travis-Repo-Slug']}\t{h['Signature']}\t{signed.body.decode()}\n")
 
 
 async def run_wrk(

@@ -46,10 +46,7 @@ class AmqpDeadSession:
         self.removed: set[int] = set()
         for n, message in enumerate(messages):
             key = message.message_id or f"#{n}"
-            try:
-                record = parse_dead(key, message.body, _dead_headers(message))
-            except (ValueError, KeyError, TypeError):
-                continue  # unreadable: left in place, never silently dropped
+            record = parse_dead(key, message.body, _dead_headers(message))
             self._by_key.setdefault(key, []).append(message)
             self.records.append(record)
 

@@ -122,6 +122,9 @@ def replay(dry_run: bool, **filters: str | None) -> None:
             records, label="replaying", file=None if len(records) > 20 else io.StringIO()
         ) as bar:
             for record in bar:
+                if record.delivery is None and record.event.type == "hub.unreadable":
+                    click.echo(f"skipped {record.key}: unreadable, nothing to replay (purge it)")
+                    continue
                 deliveries = replan(record, table)
                 channels = ", ".join(d.channel for d in deliveries) or "nowhere (dropped)"
                 if dry_run:

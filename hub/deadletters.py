@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from hub.broker import Delivery
@@ -74,6 +74,20 @@ class DeadFilter:
         ]
 
 
+def _unreadable(key: str, body: bytes) -> Event:
+    """A stand-in event so an unreadable message can be listed, shown and purged."""
+    now = datetime.now(UTC)
+    return Event(
+        id=key,
+        source="hub",
+        type="hub.unreadable",
+        time=now,
+        receivedat=now,
+        title="unreadable message",
+        data=body[:2000].decode(errors="replace"),
+    )
+
+
 def replan(record: DeadRecord, table: RouteTable) -> list[Delivery]:
     """The deliveries a dead letter's event gets under the current routes table."""
     return [
@@ -90,10 +104,13 @@ def replan(record: DeadRecord, table: RouteTable) -> list[Delivery]:
 
 
 def parse_dead(key: str, body: bytes, headers: dict[str, Any]) -> DeadRecord:
-    """A dead letter from its stored body (a delivery, or a poison event) and its headers."""
-    doc = json.loads(body)
-    delivery = Delivery.from_json_bytes(body) if "event" in doc and "channel" in doc else None
-    event = delivery.event if delivery else Event.from_cloudevent(doc)
+    """A dead letter from its stored body (a delivery, a poison event, or unreadable bytes)."""
+    try:
+        doc = json.loads(body)
+        delivery = Delivery.from_json_bytes(body) if "event" in doc and "channel" in doc else None
+        event = delivery.event if delivery else Event.from_cloudevent(doc)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        delivery, event = None, _unreadable(key, body)
     dead_at = headers.get("dead_at")
     return DeadRecord(
         key=key,

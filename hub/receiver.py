@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from multidict import CIMultiDict
 
 from hub.errors import HubError, PayloadTooLarge, Unavailable, UnknownSource, VerificationError
@@ -139,9 +140,25 @@ async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Unknown paths and wrong methods answer JSON too, like every other error."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        hint = "webhooks go to POST /hooks/<source>" if exc.status in (404, 405) else exc.reason
+        return web.json_response(
+            {"error": exc.reason.lower().replace(" ", "_"), "message": hint},
+            status=exc.status,
+            headers={k: v for k, v in exc.headers.items() if k == "Allow"},
+        )
+
+
 def public_app(receiver: Receiver, max_body_bytes: int) -> web.Application:
     """The public webhook port: only /hooks/* and /healthz."""
-    app = web.Application(client_max_size=max_body_bytes + 1)
+    app = web.Application(client_max_size=max_body_bytes + 1, middlewares=[json_errors])
     app.router.add_post("/hooks/{source}", receiver.handle)
     app.router.add_get("/healthz", healthz)
     return app

@@ -1,0 +1,135 @@
+"""Scenarios 1 and 2: receiver throughput at 64 connections next to its two ceilings.
+
+Each run measures, back to back on the same machine: the hub receiver (a fresh one, a fresh
+queue), the bare aiohttp handler (framework ceiling) and the broker alone (RabbitMQ publishing
+confirmed, or SQLite committing durably). The order rotates between runs so drift in the shared
+machine's load does not always fall on the same contender. Medians over the runs are reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import corpus, loadgen
+from bench.ceilings import amqp_ceiling, sqlite_ceiling
+from bench.procs import metrics, rss_mib, stack, workdir
+from bench.stats import medians, ratio
+from bench.wrkrun import run_wrk, write_corpus
+from tests.harness import free_port
+
+CONNECTIONS = 64
+TRAVIS_SHARE = 6 / 31
+"""Travis fixtures in the mix; each Travis post needs its own signature, made ahead."""
+
+
+def broker_bodies() -> list[bytes]:
+    """The CloudEvents bytes hub publishes for each fixture (what the broker ceiling publishes)."""
+    from datetime import UTC, datetime
+
+    from multidict import CIMultiDict
+
+    from adapters import SOURCES
+    from hub.sources import WebhookRequest
+
+    bodies = []
+    for signed in corpus.requests(31):
+        request = WebhookRequest(CIMultiDict(signed.headers), signed.body, datetime.now(UTC))
+        bodies.append(SOURCES[signed.source].normalize(request).to_json_bytes())
+    return bodies
+
+
+async def _framework(corpus_path: Path, seconds: float) -> dict[str, float]:
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.ceilings", "--listen", f"127.0.0.1:{port}",
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        await loadgen.wait_port(port)
+        result = await run_wrk(f"http://127.0.0.1:{port}", corpus_path, seconds, CONNECTIONS)
+    finally:
+        process.terminate()
+        await process.wait()
+    return {"rate": result.rate, "p50_ms": result.p50_ms, "p99_ms": result.p99_ms}
+
+
+async def _hub(profile: str, corpus_path: Path, seconds: float) -> dict[str, float]:
+    async with stack(profile, ["receiver"]) as (settings, procs):
+        result = await run_wrk(f"http://{settings.listen}", corpus_path, seconds, CONNECTIONS)
+        counted = await metrics(settings)
+        rss = rss_mib(procs)
+    duplicates = counted.get("hub_webhooks_received_total:duplicate", 0)
+    refused = result.requests - result.accepted
+    if duplicates or refused or result.socket_errors:
+        raise RuntimeError(
+            f"hub refused {refused} ({result.statuses}), {duplicates} duplicates, "
+            f"{result.socket_errors} socket errors: the load is not what it claims"
+        )
+    return {
+        "rate": result.rate,
+        "p50_ms": result.p50_ms,
+        "p99_ms": result.p99_ms,
+        "rss_mib": max(rss.values()),
+        "travis_skipped": result.travis_skipped,
+    }
+
+
+async def _broker(profile: str, bodies: list[bytes], seconds: float) -> dict[str, float]:
+    if profile == "distributed":
+        return await amqp_ceiling(bodies, seconds, CONNECTIONS)
+    async with workdir() as tmp:
+        return await asyncio.to_thread(sqlite_ceiling, bodies, seconds, tmp / "ceiling.db")
+
+
+async def _half_rate_latency(profile: str, rate: float, seconds: float) -> dict[str, float]:
+    """p50/p99 of the receiver's answers at a fixed `rate` (an open loop, not wrk's closed one)."""
+    async with stack(profile, ["receiver"]) as (settings, _):
+        requests = list(corpus.requests(int(rate * seconds)))
+        samples = await loadgen.open_loop(f"http://{settings.listen}", requests, rate)
+    return loadgen.summarize(samples)
+
+
+async def run(profile: str, seconds: float, runs: int) -> dict[str, Any]:
+    """Medians over `runs` of hub, framework ceiling and broker ceiling; ratios to the lower."""
+    bodies = broker_bodies()
+    async with workdir() as tmp:
+        corpus_path = tmp / "corpus.lua"
+        started = time.perf_counter()
+        write_corpus(corpus_path, travis_pool=int(4000 * seconds * TRAVIS_SHARE))
+        print(f"  corpus written in {time.perf_counter() - started:.1f}s", flush=True)
+        hub_runs, framework_runs, broker_runs = [], [], []
+        for n in range(runs):
+            order = ["hub", "framework", "broker"]
+            order = order[n % 3 :] + order[: n % 3]
+            for contender in order:
+                if contender == "hub":
+                    hub_runs.append(await _hub(profile, corpus_path, seconds))
+                elif contender == "framework":
+                    framework_runs.append(await _framework(corpus_path, seconds))
+                else:
+                    broker_runs.append(await _broker(profile, bodies, seconds))
+            print(
+                f"  run {n + 1}: hub {hub_runs[-1]['rate']:.0f}/s, framework "
+                f"{framework_runs[-1]['rate']:.0f}/s, broker {broker_runs[-1]['rate']:.0f}/s",
+                flush=True,
+            )
+    hub, framework, broker = medians(hub_runs), medians(framework_runs), medians(broker_runs)
+    lower = min(framework["rate"], broker["rate"])
+    result: dict[str, Any] = {
+        "profile": profile,
+        "seconds": seconds,
+        "runs": runs,
+        "connections": CONNECTIONS,
+        "hub": hub,
+        "framework_ceiling": framework,
+        "broker_ceiling": broker,
+        "ratio_to_lower_ceiling": ratio(hub["rate"], lower),
+        "all_runs": {"hub": hub_runs, "framework": framework_runs, "broker": broker_runs},
+    }
+    half = hub["rate"] / 2 if profile == "distributed" else 1000.0
+    result["half_rate"] = {"rate": half, **await _half_rate_latency(profile, half, seconds)}
+    return result

@@ -1,0 +1,78 @@
+"""Profile a hub receiver under wrk load with py-spy; print where the time goes.
+
+`python -m bench.profile [distributed|embedded] [seconds]` samples the receiver process while
+wrk drives it at 64 connections, writes a flame graph (SVG) and the collapsed stacks next to
+bench/results/, and prints the functions with the most inclusive and self time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import sys
+from pathlib import Path
+
+from bench.procs import stack, workdir
+from bench.stats import RESULTS
+from bench.wrkrun import run_wrk, write_corpus
+
+
+def summarize(collapsed: Path, top: int = 25) -> str:
+    """Inclusive and self sample shares per function from py-spy's collapsed stacks."""
+    inclusive: collections.Counter[str] = collections.Counter()
+    own: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in collapsed.read_text().splitlines():
+        stack_text, _, count_text = line.rpartition(" ")
+        count = int(count_text)
+        frames = [_short(f) for f in stack_text.split(";")]
+        total += count
+        for frame in set(frames):
+            inclusive[frame] += count
+        own[frames[-1]] += count
+    lines = [f"{total} samples", "inclusive:"]
+    lines += [f"  {n / total:6.1%}  {f}" for f, n in inclusive.most_common(top)]
+    lines.append("self:")
+    lines += [f"  {n / total:6.1%}  {f}" for f, n in own.most_common(top)]
+    return "\n".join(lines)
+
+
+def _short(frame: str) -> str:
+    # py-spy frames read "function (path/to/module.py:line)"; keep the function and file name.
+    name, _, where = frame.partition(" (")
+    path = where.rstrip(")").rsplit(":", 1)[0]
+    parts = path.split("/")
+    short = "/".join(parts[-2:]) if "site-packages" not in path else parts[-1]
+    return f"{name} ({short})"
+
+
+async def profile(profile_name: str, seconds: float) -> str:
+    """Run wrk against a fresh receiver while py-spy samples it; the summary text."""
+    RESULTS.mkdir(exist_ok=True)
+    async with workdir() as tmp:
+        corpus_path = tmp / "corpus.lua"
+        write_corpus(corpus_path, travis_pool=int(1000 * seconds))
+        async with stack(profile_name, ["receiver"]) as (settings, procs):
+            assert procs[0].process is not None
+            pid = str(procs[0].process.pid)
+            collapsed = RESULTS / f"profile-{profile_name}.txt"
+            spy = await asyncio.create_subprocess_exec(
+                str(Path(sys.executable).parent / "py-spy"), "record", "--pid", pid,
+                "--duration", str(int(seconds)), "--rate", "250", "--format", "raw",
+                "--output", str(collapsed), "--nonblocking",
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            )
+            await run_wrk(f"http://{settings.listen}", corpus_path, seconds + 1, 64)
+            await spy.wait()
+    return summarize(collapsed)
+
+
+def main() -> None:
+    """Profile one profile's receiver and print the summary."""
+    name = sys.argv[1] if len(sys.argv) > 1 else "distributed"
+    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 8.0
+    print(asyncio.run(profile(name, seconds)))
+
+
+if __name__ == "__main__":
+    main()
