@@ -1,0 +1,145 @@
+"""The command line: routes check/explain, send-sample, and one clear line for bad configuration."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest_integration import SettingsFactory
+from tests.fakeslack import FakeSlack
+from tests.harness import cli_env, hub_cli, run_hub
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def hub(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = REPO
+) -> subprocess.CompletedProcess[str]:
+    """Run the `hub` console script with a clean HUB_* environment."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "SLACK_"))}
+    return subprocess.run(
+        [hub_cli(), *args],
+        env={**base, **(env or {})},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_routes_check_accepts_the_repository_routes_file() -> None:
+    """`hub routes check` on the shipped routes.yaml exits 0 and counts the routes."""
+    result = hub("routes", "check", str(REPO / "routes.yaml"))
+    assert result.returncode == 0, result.stderr
+    assert "ok" in result.stdout
+
+
+def test_routes_check_names_file_line_and_key(tmp_path: Path) -> None:
+    """A bad routes file exits 1 with file:line: key: message and no traceback."""
+    bad = tmp_path / "routes.yaml"
+    bad.write_text(
+        "version: 1\nroutes:\n  - name: x\n    match: {severity: '>=warn'}\n    channels: ['#a']\n"
+    )
+    result = hub("routes", "check", str(bad))
+    assert result.returncode == 1
+    assert "routes.yaml:4: routes[0].match.severity: '>=warn' is not a severity" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_routes_explain_shows_event_verdicts_channels_and_message(fixtures_dir: Path) -> None:
+    """`hub routes explain` prints the event, MATCH/NO-MATCH per route, channels and the message."""
+    result = hub(
+        "routes",
+        "explain",
+        "--source",
+        "travis",
+        "--routes",
+        str(REPO / "routes.yaml"),
+        str(fixtures_dir / "travis/build.failed.json"),
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert '"type": "travis.build.failed"' in out
+    assert "MATCH" in out
+    assert "NO-MATCH" in out
+    assert "channels:" in out
+    assert '"metadata"' in out
+
+
+def test_routes_explain_without_the_event_header_says_what_is_missing(fixtures_dir: Path) -> None:
+    """A GitHub payload explained without X-GitHub-Event fails with one line naming the header."""
+    result = hub("routes", "explain", "--source", "github", str(fixtures_dir / "github/ping.json"))
+    assert result.returncode == 2
+    assert "X-GitHub-Event" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"HUB_LISTEN": "nonsense"}, "HUB_LISTEN: 'nonsense' is not host:port"),
+        ({"HUB_BROKER_URL": "http://x"}, "HUB_BROKER_URL:"),
+        ({"HUB_DELIVERY_MAX_AGE": "soon"}, "HUB_DELIVERY_MAX_AGE: 'soon' is not a duration"),
+        ({"HUB_TRAVIS_PUBLIC_KEY": "/nonexistent/key.pem"}, "HUB_TRAVIS_PUBLIC_KEY:"),
+    ],
+)
+def test_misconfiguration_fails_at_start_with_one_line(env: dict[str, str], expected: str) -> None:
+    """Bad settings stop `hub run` at once with one line naming the variable, not a traceback."""
+    result = hub("run", env=env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert expected in lines[0]
+
+
+def test_unwritable_data_dir_is_one_clear_line(tmp_path: Path) -> None:
+    """HUB_DATA_DIR that is a file (not a directory) stops `hub run` with one line."""
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    result = hub(
+        "run", env={"HUB_DATA_DIR": str(not_a_dir), "HUB_ROUTES": str(REPO / "routes.yaml")}
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("hub: HUB_DATA_DIR:")
+
+
+def test_corrupt_queue_file_is_one_clear_line(tmp_path: Path) -> None:
+    """A queue.db that is not SQLite stops `hub run` with one line naming the file."""
+    (tmp_path / "queue.db").write_bytes(b"this is not a database" * 100)
+    result = hub(
+        "run", env={"HUB_DATA_DIR": str(tmp_path), "HUB_ROUTES": str(REPO / "routes.yaml")}
+    )
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.strip().splitlines() if line.startswith("hub:")]
+    assert lines, result.stderr
+    assert "queue.db" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("profile", ["embedded"], indirect=True)
+async def test_send_sample_posts_a_signed_sample_that_reaches_slack(
+    make_settings: SettingsFactory, slack: FakeSlack
+) -> None:
+    """`hub send-sample github push` signs with the configured secret and hub accepts it."""
+    settings = make_settings('version: 1\ndefaults: {unrouted: "#firehose"}\nroutes: []\n')
+    async with run_hub(settings):
+        result = await asyncio.to_thread(
+            subprocess.run,
+            [hub_cli(), "send-sample", "github", "push"],
+            env=cli_env(settings),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("202 ")
+        await slack.wait_for(1, timeout=15, channel="#firehose")
