@@ -7,16 +7,15 @@ import signal
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from aiohttp import web
 
 from hub.broker import Broker
+from hub.dedup import DedupPublisher
 from hub.deliverer import Deliverer
 from hub.event import Event
 from hub.history import Explanation, History, MemoryHistory
 from hub.log import get_logger
-from hub.metrics import EVENTS_DUPLICATE
 from hub.notify import Notifier, Renderer
 from hub.ops import Check, Explain, ops_app
 from hub.receiver import Receiver, public_app
@@ -29,7 +28,6 @@ from hub.state import StateStore
 log = get_logger("hub.service")
 
 STAGES = ("receiver", "router", "deliverer")
-DEDUP_WINDOW = timedelta(hours=24)
 
 
 @dataclass
@@ -46,39 +44,6 @@ class Parts:
     checks: dict[str, Check] = field(default_factory=dict)
     reload: Callable[[], bool] | None = None
     """Set while a router runs: reload routes.yaml now (what SIGHUP does)."""
-
-
-class DedupPublisher:
-    """Publishes an event unless its delivery id was accepted in the last 24 h."""
-
-    def __init__(self, broker: Broker, state: StateStore, history: History) -> None:
-        self.broker = broker
-        self.state = state
-        self.history = history
-
-    async def publish(self, event: Event) -> bool:
-        """Store the event durably; True when it is a duplicate and was not stored again.
-
-        The mark is written only after the event is stored, so a crash in between can at
-        worst store a repeat (the deliverer's posted marks keep it from reaching Slack
-        twice) and never turn a sender's retry of a lost event into a "duplicate".
-        """
-        key = f"seen:{event.source}:{event.id}"
-        try:
-            seen = await self.state.get(key) is not None
-        except Exception as exc:
-            log.warning("state store unavailable; accepting without dedup", error=str(exc))
-            seen = False
-        if seen:
-            EVENTS_DUPLICATE.labels(source=event.source).inc()
-            return True
-        await self.broker.publish_event(event)
-        try:
-            await self.state.put(key, "1", DEDUP_WINDOW)
-        except Exception as exc:
-            log.warning("could not record delivery id", error=str(exc))
-        await self.history.record_event(event)
-        return False
 
 
 def _explainer(routes: RoutesHolder) -> Explain:
