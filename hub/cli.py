@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +13,11 @@ import click
 from multidict import CIMultiDict
 
 from hub.cli_deadletters import dead_letters
+from hub.cli_silences import explain_silences, silence
 from hub.cli_tail import tail
 from hub.errors import ConfigError, HubError
 from hub.log import configure_logging
+from hub.quiet import QuietHours
 from hub.routes import load_routes
 from hub.samples import SAMPLES, sample_request
 from hub.settings import Settings, load_settings, parse_hostport
@@ -146,19 +148,51 @@ def routes_explain(
     click.echo("event:")
     click.echo(json.dumps(fields, indent=2))
     click.echo("\nroutes:")
+    by_name = {route.name: route for route in table.routes}
     for line in table.explain(event):
         verdict = "MATCH   " if line.matched else "NO-MATCH"
-        click.echo(f"  {verdict} {line.route}: {line.reason}")
+        route = by_name[line.route]
+        noise = _noise(route.dedup_window, route.quiet_hours) if line.matched else ""
+        click.echo(f"  {verdict} {line.route}: {line.reason}{noise}")
+    click.echo("\nsilences:")
+    silenced_by, silence_lines = explain_silences(event)
+    click.echo("\n".join(silence_lines))
     decision = table.route(event)
     click.echo("\nchannels:")
+    if silenced_by is not None:
+        click.echo(f"  (none: silenced by {silenced_by.id})")
     for target in decision.targets:
-        click.echo(f"  {target.channel}  (routes: {', '.join(target.routes)})")
+        noise = _noise(target.dedup_window, target.quiet_hours, event.receivedat)
+        click.echo(f"  {target.channel}  (routes: {', '.join(target.routes)}){noise}")
     if not decision.targets:
         click.echo("  (none: the event is dropped)")
     if decision.targets:
         first = decision.targets[0]
         click.echo(f"\nslack message for {first.channel}:")
         click.echo(json.dumps(render(event, first.routes, first.mention), indent=2))
+
+
+def _noise(
+    dedup_window: timedelta | None, quiet: QuietHours | None, at: datetime | None = None
+) -> str:
+    """`; dedup_window 10m; quiet_hours 22:00–07:00 Europe/Berlin`, and whether quiet at `at`."""
+    parts = []
+    if dedup_window is not None:
+        parts.append(f"dedup_window {_span(dedup_window)}")
+    if quiet is not None:
+        parts.append(f"quiet_hours {quiet}")
+        if at is not None and quiet.active(at):
+            until = quiet.ends_after(at).astimezone(quiet.zone)
+            parts.append(f"quiet now: held until {until:%Y-%m-%d %H:%M:%S %Z}")
+    return "".join(f"; {part}" for part in parts)
+
+
+def _span(delta: timedelta) -> str:
+    seconds = delta.total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
 
 
 @main.command("send-sample")
@@ -193,4 +227,5 @@ def send_sample(source: str, kind: str | None, url: str | None) -> None:
 
 
 main.add_command(dead_letters)
+main.add_command(silence)
 main.add_command(tail)

@@ -24,6 +24,11 @@ EVENTS_DUPLICATE = Counter(
 EVENTS_ROUTED = Counter("hub_events_routed_total", "Events matched per route.", ["route"])
 EVENTS_UNROUTED = Counter("hub_events_unrouted_total", "Events no route matched.", ["source"])
 EVENTS_SILENCED = Counter("hub_events_silenced_total", "Events dropped by a silence.", ["source"])
+EVENTS_SUPPRESSED = Counter(
+    "hub_events_suppressed_total",
+    "Events (silence) or event-channel deliveries (dedup_window) not posted on purpose.",
+    ["reason"],
+)
 DELIVERIES = Counter("hub_deliveries_total", "Slack deliveries by outcome.", ["outcome"])
 DELIVERY_ATTEMPTS = Counter("hub_delivery_attempts_total", "Slack API calls attempted.")
 SLACK_RATE_LIMITED = Counter("hub_slack_rate_limited_total", "Slack 429 answers.")

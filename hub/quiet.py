@@ -124,7 +124,9 @@ class HeldDeliveries:
     async def hold(self, delivery: Delivery, until: datetime) -> None:
         """Keep `delivery` until `until`, when `release` posts it with the channel's others."""
         window = _window(delivery.channel, until)
-        await self.state.put(f"held:{window}:{delivery.event.id}", delivery.to_json_bytes().decode())
+        await self.state.put(
+            f"held:{window}:{delivery.event.id}", delivery.to_json_bytes().decode()
+        )
         index = {"channel": delivery.channel, "until": until.astimezone(UTC).isoformat()}
         await self.state.put(f"held-until:{window}", json.dumps(index))
 
@@ -148,11 +150,9 @@ class HeldDeliveries:
         released = 0
         try:
             while held := await self.state.scan(f"held:{window}:"):
-                deliveries = sorted(
-                    (Delivery.from_json_bytes(body.encode()) for body in held.values()),
-                    key=lambda d: (d.event.receivedat, d.event.id),
-                )
-                await publish(digests(channel, deliveries))
+                deliveries = sorted(_readable(held), key=lambda d: (d.event.receivedat, d.event.id))
+                if deliveries:
+                    await publish(digests(channel, deliveries))
                 for key in held:
                     await self.state.delete(key)
                 released += len(deliveries)
@@ -183,6 +183,16 @@ def digests(channel: str, deliveries: Sequence[Delivery]) -> list[Delivery]:
             )
         )
     return out
+
+
+def _readable(held: dict[str, str]) -> list[Delivery]:
+    deliveries = []
+    for key, body in held.items():
+        try:
+            deliveries.append(Delivery.from_json_bytes(body.encode()))
+        except (ValueError, KeyError, TypeError) as exc:
+            log.error("unreadable held delivery dropped", key=key, error=str(exc))
+    return deliveries
 
 
 def _window(channel: str, until: datetime) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -22,18 +24,35 @@ from hub.matching import (
     parse_severity,
     severity_condition,
 )
+from hub.quiet import QuietHours, parse_clock, parse_day, parse_zone
 from hub.routing import UNROUTED, Defaults, Digest, Route, RouteTable
+from hub.settings import parse_duration
 
 __all__ = ["RouteTable", "RoutesError", "load_routes", "parse_routes"]
 
 _TOP_KEYS = ("version", "channels", "defaults", "routes")
-_DEFAULTS_KEYS = ("thread", "unrouted")
-_ROUTE_KEYS = ("name", "match", "exclude", "channels", "mention", "stop", "thread", "digest")
+_NOISE_KEYS = ("dedup_window", "quiet_hours")
+_DEFAULTS_KEYS = ("thread", "unrouted", *_NOISE_KEYS)
+_ROUTE_KEYS = (
+    "name",
+    "match",
+    "exclude",
+    "channels",
+    "mention",
+    "stop",
+    "thread",
+    "digest",
+    *_NOISE_KEYS,
+)
+_QUIET_KEYS = ("start", "end", "timezone", "days")
 _DIGESTS: tuple[Digest, ...] = ("auto", "off")
 _CHANNEL_NAME = re.compile(r"#[a-z0-9_\-\u0080-\U0010ffff]{1,80}")
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]+")
 _MENTION = re.compile(r"<[@!#][^<>]+>")
 _TAG = "tag:yaml.org,2002:"
+_OFF = frozenset({"false", "off", "no"})
+
+T = TypeVar("T")
 
 
 class RoutesError(ConfigError):
@@ -128,7 +147,8 @@ class _Loader:
         unrouted = (
             self.channel(fields["unrouted"], "defaults.unrouted") if "unrouted" in fields else None
         )
-        return Defaults(True if thread is None else thread, unrouted)
+        dedup, quiet = self.noise(fields, "defaults", Defaults())
+        return Defaults(True if thread is None else thread, unrouted, dedup, quiet)
 
     def routes(self, node: Node, defaults: Defaults) -> list[Route]:
         seen: dict[str, int] = {}
@@ -154,11 +174,72 @@ class _Loader:
         stop = self.boolean(fields["stop"], f"{path}.stop") if "stop" in fields else False
         thread = self.boolean(fields["thread"], f"{path}.thread") if "thread" in fields else None
         digest = self.digest(fields["digest"], f"{path}.digest") if "digest" in fields else "auto"
+        dedup, quiet = self.noise(fields, path, defaults)
         if len(self.errors) > before or name is None or stop is None or digest is None:
             return None
         thread = defaults.thread if thread is None else thread
         line = node.start_mark.line + 1
-        return Route(name, match, channels, exclude, mention, stop, thread, digest, line)
+        return Route(
+            name, match, channels, exclude, mention, stop, thread, digest, line, dedup, quiet
+        )
+
+    def noise(
+        self, fields: dict[str, Node], path: str, defaults: Defaults
+    ) -> tuple[timedelta | None, QuietHours | None]:
+        """`dedup_window` and `quiet_hours` as given, `off`, or else as `defaults` has them."""
+        dedup, quiet = defaults.dedup_window, defaults.quiet_hours
+        if "dedup_window" in fields:
+            dedup = self.dedup_window(fields["dedup_window"], f"{path}.dedup_window")
+        if "quiet_hours" in fields:
+            quiet = self.quiet_hours(fields["quiet_hours"], f"{path}.quiet_hours")
+        return dedup, quiet
+
+    def dedup_window(self, node: Node, path: str) -> timedelta | None:
+        if _is_off(node):
+            return None
+        window = self.parsed(node, path, parse_duration)
+        if window is not None and window <= timedelta(0):
+            self.error(node, path, "must be longer than 0 (or off)")
+            return None
+        return window
+
+    def quiet_hours(self, node: Node, path: str) -> QuietHours | None:
+        if _is_off(node):
+            return None
+        required = ("start", "end", "timezone")
+        fields = self.fields(node, path, _QUIET_KEYS, required)
+        if fields is None or any(key not in fields for key in required):
+            return None
+        before = len(self.errors)
+        start = self.parsed(fields["start"], f"{path}.start", parse_clock)
+        end = self.parsed(fields["end"], f"{path}.end", parse_clock)
+        zone = self.parsed(fields["timezone"], f"{path}.timezone", parse_zone)
+        days = self.days(fields["days"], f"{path}.days") if "days" in fields else range(7)
+        if len(self.errors) > before or start is None or end is None or zone is None:
+            return None
+        try:
+            return QuietHours(start, end, zone, frozenset(days))
+        except ValueError as exc:
+            self.error(node, path, str(exc))
+            return None
+
+    def days(self, node: Node, path: str) -> frozenset[int]:
+        items = self.items(node, path)
+        if isinstance(node, SequenceNode) and not items:
+            self.error(node, path, "must not be an empty list")
+        days = (self.parsed(item, where, parse_day) for item, where in items)
+        return frozenset(day for day in days if day is not None)
+
+    def parsed(self, node: Node, path: str, parse: Callable[[str], T]) -> T | None:
+        """A string converted by `parse`; its ValueError is reported at the node."""
+        text = self.text(node, path)
+        if text is None:
+            return None
+        try:
+            return parse(text)
+        except ValueError as exc:
+            self.error(node, path, str(exc))
+            return None
 
     def route_name(self, node: Node, path: str, name: str, seen: dict[str, int]) -> None:
         if not name:
@@ -329,6 +410,11 @@ class _Loader:
             if key not in lines:
                 self.error(node, join_path(path, key), "required key is missing")
         return found
+
+
+def _is_off(node: Node) -> bool:
+    """`off`, `false` or `no`: YAML reads them as false where a value may be switched off."""
+    return isinstance(node, ScalarNode) and node.tag == _TAG + "bool" and node.value.lower() in _OFF
 
 
 def _is_channel(text: str) -> bool:

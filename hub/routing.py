@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import reduce
 from pathlib import Path
 from types import MappingProxyType
@@ -11,6 +12,7 @@ from typing import Literal
 
 from hub.event import Event, Severity
 from hub.matching import Admits, Block, FieldIndex, set_bits
+from hub.quiet import QuietHours
 
 Digest = Literal["auto", "off"]
 
@@ -38,6 +40,10 @@ class Route:
     digest: Digest = "auto"
     line: int = 0
     """The line of routes.yaml where the route starts (0 when built in code)."""
+    dedup_window: timedelta | None = None
+    """Drop an event whose type, subject and state were sent to the channel this recently."""
+    quiet_hours: QuietHours | None = None
+    """Hold the channel's events during these hours and post them as one digest after."""
     matches: Callable[[Event], bool] = field(init=False, repr=False, compare=False)
     """Whether any match block holds and no exclude block does."""
 
@@ -79,11 +85,13 @@ class Route:
 
 @dataclass(frozen=True, slots=True)
 class Defaults:
-    """`defaults:`: threading for routes that do not say, and where unmatched events go."""
+    """`defaults:`: what routes that do not say get, and where unmatched events go."""
 
     thread: bool = True
     unrouted: str | None = None
     """The resolved channel for events no route matches; None drops them."""
+    dedup_window: timedelta | None = None
+    quiet_hours: QuietHours | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +103,8 @@ class Target:
     mention: tuple[str, ...] = ()
     thread: bool = True
     digest: Digest = "auto"
+    dedup_window: timedelta | None = None
+    quiet_hours: QuietHours | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,10 +158,16 @@ class RouteTable:
                 if route.stop:
                     break
         if not matched:
-            unrouted = self.defaults.unrouted
-            if unrouted is None:
+            defaults = self.defaults
+            if defaults.unrouted is None:
                 return Decision((), (), True)
-            target = Target(unrouted, (UNROUTED,), thread=self.defaults.thread)
+            target = Target(
+                defaults.unrouted,
+                (UNROUTED,),
+                thread=defaults.thread,
+                dedup_window=defaults.dedup_window,
+                quiet_hours=defaults.quiet_hours,
+            )
             return Decision((target,), (), True)
         loud = event.severity in _LOUD
         by_channel: dict[str, list[Route]] = {}
@@ -211,4 +227,6 @@ def _target(channel: str, routes: list[Route], loud: bool) -> Target:
     first = routes[0]
     mention = tuple(dict.fromkeys(m for r in routes for m in r.mention)) if loud else ()
     names = tuple(route.name for route in routes)
-    return Target(channel, names, mention, first.thread, first.digest)
+    return Target(
+        channel, names, mention, first.thread, first.digest, first.dedup_window, first.quiet_hours
+    )

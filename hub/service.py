@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from hub.broker import Broker
+from hub.chatops import chatops_for
 from hub.dedup import DedupPublisher
 from hub.deliverer import Deliverer
 from hub.event import Event
@@ -109,7 +110,10 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
                 settings.max_body_bytes,
                 settings.allow_unsigned,
             )
-            site = await _serve(public_app(receiver, settings.max_body_bytes), settings.listen)
+            chatops = chatops_for(parts, routes)  # ChatOps: /slack/* (404 without the secret)
+            site = await _serve(
+                public_app(receiver, settings.max_body_bytes, chatops), settings.listen
+            )
         log.info(
             "hub started", stages=list(stages), listen=settings.listen, ops=settings.ops_listen
         )

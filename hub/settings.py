@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     slack_bot_token: str | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
     slack_api_url: str | None = Field(None, validation_alias=_env("HUB_SLACK_API_URL"))
     slack_signing_secret: str | None = Field(None, validation_alias=_env("SLACK_SIGNING_SECRET"))
+    slack_admins: Annotated[frozenset[str], NoDecode] = Field(
+        frozenset(), validation_alias=_env("HUB_SLACK_ADMINS")
+    )
     ops_token: str | None = Field(None, validation_alias=_env("HUB_OPS_TOKEN"))
     github_secret: str | None = Field(None, validation_alias=_env("HUB_GITHUB_SECRET"))
     sentry_client_secret: str | None = Field(
@@ -97,9 +100,9 @@ class Settings(BaseSettings):
         "json", pattern="^(json|console)$", validation_alias=_env("HUB_LOG_FORMAT")
     )
 
-    @field_validator("allow_unsigned", mode="before")
+    @field_validator("allow_unsigned", "slack_admins", mode="before")
     @classmethod
-    def _split_sources(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return frozenset(s.strip() for s in value.split(",") if s.strip())
         return value

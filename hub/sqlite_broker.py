@@ -42,16 +42,19 @@ CREATE INDEX IF NOT EXISTS messages_part ON messages (queue, part, seq);
 ROUTE, DELIVER, DEAD = "route", "deliver", "dead"
 POISON_DELIVERY_LIMIT = 10
 
-# A message is claimable when its claim is absent or expired; a delivery only when it is also
-# the oldest message of its channel, so one channel is never worked on twice at once.
+# A message is claimable when its claim is absent or expired; a delivery only when no older
+# message of its channel is held by another process, so one channel is never worked on by two
+# processes at once. One process may hold a run of a channel's messages (taken oldest first and
+# handed to the deliverer in order): its lane then sees the backlog and can send it as a digest.
 _CLAIM = """
-UPDATE messages SET claimed_until = ?, claimed_by = ?, attempts = attempts + 1
+UPDATE messages SET claimed_until = ?1, claimed_by = ?2, attempts = attempts + 1
 WHERE seq IN (
     SELECT m.seq FROM messages m
-    WHERE m.queue = ? AND (m.claimed_until IS NULL OR m.claimed_until < ?)
-      AND (? = 0 OR NOT EXISTS (
-          SELECT 1 FROM messages o WHERE o.queue = m.queue AND o.part = m.part AND o.seq < m.seq))
-    ORDER BY m.seq LIMIT ?)
+    WHERE m.queue = ?3 AND (m.claimed_until IS NULL OR m.claimed_until < ?4)
+      AND (?5 = 0 OR NOT EXISTS (
+          SELECT 1 FROM messages o WHERE o.queue = m.queue AND o.part = m.part AND o.seq < m.seq
+            AND o.claimed_until >= ?4 AND o.claimed_by != ?2))
+    ORDER BY m.seq LIMIT ?6)
 RETURNING seq, body, enqueued_at, attempts
 """
 

@@ -89,6 +89,8 @@ class FakeSlack:
     latency: float = 0.0
     on_call: Callable[[Call], None] | None = None
     calls: list[Call] = field(default_factory=list)
+    responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """JSON bodies posted to each `response_url(name)`, in order (as Slack's response URLs take)."""
 
     def __post_init__(self) -> None:
         self._ids: dict[str, str] = {}
@@ -146,11 +148,63 @@ class FakeSlack:
                 self._changed.wait_for(lambda: len(self.posts(channel)) >= count), timeout
             )
 
+    def event_ids(self, channel: str | None = None) -> list[str]:
+        """Event ids named by the metadata of accepted posts (a digest names several), in order."""
+        return [
+            event_id
+            for call in self.posts(channel)
+            for event_id in ((call.metadata or {}).get("event_payload") or {}).get("event_ids", [])
+        ]
+
+    async def wait_for_events(
+        self,
+        count: int,
+        timeout: float = 5.0,  # noqa: ASYNC109 -- tests read better with a number than a `with`
+        channel: str | None = None,
+    ) -> None:
+        """Wait until posts name `count` distinct events; TimeoutError after `timeout` s."""
+        assert self._changed is not None, "start() the fake first"
+        async with self._changed:
+            await asyncio.wait_for(
+                self._changed.wait_for(lambda: len(set(self.event_ids(channel))) >= count),
+                timeout,
+            )
+
+    def response_url(self, name: str) -> str:
+        """A response_url for a slash command or interaction; its posts land in `responses`."""
+        return self.base_url.removesuffix("api/") + f"response/{name}"
+
+    async def wait_for_response(
+        self,
+        name: str,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109 -- tests read better with a number than a `with`
+    ) -> list[dict[str, Any]]:
+        """Wait until `response_url(name)` got `count` posts; return them all."""
+        assert self._changed is not None, "start() the fake first"
+        async with self._changed:
+            await asyncio.wait_for(
+                self._changed.wait_for(lambda: len(self.responses.get(name, [])) >= count),
+                timeout,
+            )
+        return self.responses[name]
+
+    async def wait_until(
+        self,
+        predicate: Callable[[], bool],
+        timeout: float = 5.0,  # noqa: ASYNC109 -- tests read better with a number than a `with`
+    ) -> None:
+        """Wait until `predicate()` holds after some call or response; TimeoutError otherwise."""
+        assert self._changed is not None, "start() the fake first"
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
+
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen on `host:port` (0: any free port) and return the base URL, ending in /api/."""
         self._changed = asyncio.Condition()
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
+        app.router.add_post("/response/{name}", self._respond)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
@@ -179,6 +233,14 @@ class FakeSlack:
                 self._changed.notify_all()
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         return web.json_response(body, status=call.status, headers=headers)
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        """A post to a response_url: recorded; Slack answers such posts with a plain `ok`."""
+        self.responses.setdefault(request.match_info["name"], []).append(await request.json())
+        if self._changed is not None:
+            async with self._changed:
+                self._changed.notify_all()
+        return web.Response(text="ok")
 
     def _accepted(self, method: str, channel: str | None) -> list[Call]:
         wanted = {channel, self._ids.get(channel, channel)} if channel else set()

@@ -92,7 +92,7 @@ async def test_hub_run_killed_mid_2000_webhooks_delivers_each_once(
         # Senders retry what was not acknowledged, with the same delivery ids.
         while failed:
             failed = await post_all(_url(settings), sorted(failed), tally, accepted)
-        await slack.wait_for(2000, timeout=120)
+        await slack.wait_for_events(2000, timeout=120)
         await asyncio.sleep(2)
     finally:
         await hub.stop()
@@ -126,7 +126,7 @@ async def test_router_and_deliverer_killed_mid_5000_events_deliver_each_once(
                     router.process.kill()
 
             async def kill_deliverer_midway() -> None:
-                await slack.wait_for(2000, timeout=120)
+                await slack.wait_for_events(2000, timeout=120)
                 await deliverer.kill()
                 await deliverer.start()
 
@@ -138,7 +138,7 @@ async def test_router_and_deliverer_killed_mid_5000_events_deliver_each_once(
             await router.process.wait()  # type: ignore[union-attr]
             await router.start()
             await killer
-            await slack.wait_for(5000, timeout=180)
+            await slack.wait_for_events(5000, timeout=180)
             await asyncio.sleep(2)
         finally:
             await router.stop()
@@ -160,7 +160,7 @@ async def test_sigterm_finishes_in_flight_work_and_exits_zero(
     try:
         numbers = range(0, 90, 3)  # 30 events, all for #team-a, posted one at a time
         assert not await post_all(_url(settings), numbers, tally, accepted, concurrency=1)
-        await slack.wait_for(3, timeout=20)
+        await slack.wait_for_events(3, timeout=20)
         started = asyncio.get_running_loop().time()
         assert await hub.terminate(timeout=15) == 0
         assert asyncio.get_running_loop().time() - started < 2 + 5
@@ -168,7 +168,7 @@ async def test_sigterm_finishes_in_flight_work_and_exits_zero(
             "everything was delivered before SIGTERM; test proves nothing"
         )
         await hub.start()
-        await slack.wait_for(30, timeout=60)
+        await slack.wait_for_events(30, timeout=60)
         await asyncio.sleep(1)
     finally:
         await hub.stop()
@@ -189,7 +189,7 @@ async def test_rabbitmq_restart_consumers_come_back_nothing_lost(
     async with run_hub(settings) as hub:
         for i in range(20):
             tally.answer((await hub.post(numbered(i)))[0])
-        await slack.wait_for(20, timeout=30)
+        await slack.wait_for_events(20, timeout=30)
         await asyncio.to_thread(_rabbitmqctl, "stop_app")
         try:
             for i in range(20, 40):
@@ -202,7 +202,7 @@ async def test_rabbitmq_restart_consumers_come_back_nothing_lost(
             await asyncio.to_thread(_rabbitmqctl, "await_startup")
         for i in range(40, 60):
             tally.answer((await hub.post(numbered(i)))[0])
-        await slack.wait_for(60, timeout=90)
+        await slack.wait_for_events(60, timeout=90)
         await asyncio.sleep(1)
     assert tally.statuses == {202: 60}
     tally.check(slack, set(range(60)))

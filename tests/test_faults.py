@@ -31,7 +31,7 @@ async def test_slack_500_for_20s_then_recovery_delivers_all_in_order(
             status, _ = await hub.post(numbered(i))
             tally.answer(status)
             await asyncio.sleep(0.05)
-        await slack.wait_for(60, timeout=60)
+        await slack.wait_for_events(60, timeout=60)
         await asyncio.sleep(0.5)
     assert tally.accepted == 60
     assert any(c.status == 500 for c in slack.calls), "the outage was never seen"
@@ -47,7 +47,7 @@ async def test_429_storm_is_honoured_and_nothing_posts_early(
     async with run_hub(make_settings(CHANNEL_ROUTES)) as hub:
         for i in range(0, 30, 3):  # all to #team-a
             tally.answer((await hub.post(numbered(i)))[0])
-        await slack.wait_for(10, timeout=30)
+        await slack.wait_for_events(10, timeout=30)
         await asyncio.sleep(0.3)
     limited = [c for c in slack.calls if c.status == 429]
     assert len(limited) == 4
@@ -95,7 +95,7 @@ async def test_channel_not_found_is_dead_lettered_and_replays_once_after_fix(
         assert "-> #found" in dry
         assert slack.posts("#found") == []
         await asyncio.to_thread(_dead_letters, env, "replay", "--reason", "channel_not_found")
-        await slack.wait_for(1, timeout=20, channel="#found")
+        await slack.wait_for_events(1, timeout=20, channel="#found")
         again = await asyncio.to_thread(_dead_letters, env, "replay")
         await asyncio.sleep(0.5)
         assert "replayed 0" in again
@@ -129,7 +129,7 @@ async def test_broker_link_cut_for_10s_loses_nothing(
                 tally.answer((await hub.post(numbered(i)))[0])
                 i += 1
                 await asyncio.sleep(0.04)
-            await slack.wait_for(i, timeout=60)
+            await slack.wait_for_events(i, timeout=60)
             await asyncio.sleep(0.5)
     finally:
         await proxy.stop()

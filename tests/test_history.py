@@ -46,7 +46,7 @@ async def test_tail_shows_each_event_with_routes_channels_and_outcomes(
         build = await hub.post(signing.for_fixture(fixtures_dir / "travis/build.failed.json"))
         dropped = await hub.post(signing.for_fixture(fixtures_dir / "github/ping.json"))
         assert {alert[0], build[0], dropped[0]} == {202}
-        await slack.wait_for(3, timeout=20)
+        await slack.wait_for_events(2, timeout=20)
         await asyncio.sleep(1)
         env = cli_env(settings)
         rows = await asyncio.to_thread(_tail, env)

@@ -59,7 +59,7 @@ async def test_sighup_reloads_routes_in_a_running_process(
     make_settings: SettingsFactory, slack: FakeSlack, tmp_path: Path
 ) -> None:
     """SIGHUP to `hub run` makes the new routes.yaml take effect."""
-    settings = make_settings(ROUTES)
+    settings = make_settings(ROUTES, log_level="info")
     hub = HubProcess(settings, "run", log_path=tmp_path / "hub.log")
     await hub.start()
     try:

@@ -61,7 +61,7 @@ async def test_unreadable_message_is_dead_lettered_once_and_the_router_continues
     async with run_hub(settings) as hub:
         await _inject_garbage(settings, profile)
         assert (await hub.post(numbered(1)))[0] == 202
-        await slack.wait_for(1, timeout=20)
+        await slack.wait_for_events(1, timeout=20)
         deadline = time.monotonic() + 20
         while not (dead := await asyncio.to_thread(_dead, settings)):
             assert time.monotonic() < deadline, "the poison message never reached the dead letters"
@@ -105,7 +105,7 @@ async def test_quorum_queues_carry_a_delivery_limit(make_settings: SettingsFacto
             timeout=60,
             check=True,
         )
-    queues = {q["name"]: q["arguments"] for q in json.loads(out.stdout)}
+    queues = {q["name"]: {k: v for k, _type, v in q["arguments"]} for q in json.loads(out.stdout)}
     topology = Topology(settings.amqp_prefix, settings.delivery_shards)
     for name in [topology.route] + [topology.deliver(n) for n in range(settings.delivery_shards)]:
         assert queues[name]["x-queue-type"] == "quorum", name

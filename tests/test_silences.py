@@ -1,0 +1,252 @@
+"""Silences: matcher syntax, the store every router reads, and `hub silence` end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from prometheus_client import REGISTRY
+
+from hub.event import Event, Severity
+from hub.settings import Settings
+from hub.silences import REFRESH_SECONDS, Silence, SilenceStore, format_matchers, parse_matchers
+from hub.sqlite_state import SqliteState
+from tests.conftest_integration import SettingsFactory
+from tests.fakeslack import FakeSlack
+from tests.harness import cli_env, hub_cli, run_hub
+from tests.test_dedup_window import alert, posted_ids
+
+T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
+
+
+def kapacitor(host: str, severity: Severity = Severity.CRITICAL) -> Event:
+    """A Kapacitor cpu alert on `host`."""
+    return Event(
+        id=f"cpu-{host}",
+        source="kapacitor",
+        type=f"kapacitor.alert.{severity}",
+        time=T0,
+        receivedat=T0,
+        severity=severity,
+        subject=f"cpu:host={host}",
+        threadkey=f"kapacitor:cpu:host={host}",
+        title="cpu",
+        labels={"host": host, "env": "prod"},
+    )
+
+
+def test_matchers_parse_keys_labels_and_quoted_values() -> None:
+    """Pairs split on spaces, labels.<name> names a label, and quotes keep spaces in a value."""
+    text = "source=kapacitor labels.host=web-* severity=>=error 'subject=cpu:host=web 1'"
+    assert parse_matchers(text) == {
+        "source": "kapacitor",
+        "labels.host": "web-*",
+        "severity": ">=error",
+        "subject": "cpu:host=web 1",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("", "no matchers"),
+        ("source", "'source' is not key=glob"),
+        ("sourc=github", "'sourc' is not a matcher key; did you mean 'source'?"),
+        ("labels=prod", "'labels' is not a matcher key"),
+        ("labels.=prod", "'labels.' is not a matcher key"),
+        ("source=a source=b", "source: given twice"),
+        ("severity=>=warn", "severity: '>=warn' is not a severity"),
+        ("repo=", "repo: '' is an empty pattern"),
+        ("repo=re:acme/(api", "repo: 're:acme/(api' is not a valid regex"),
+        ("source='kapacitor", "cannot read"),
+    ],
+)
+def test_bad_matchers_say_what_is_wrong(text: str, error: str) -> None:
+    """Each malformed matcher text is refused with a message naming the problem."""
+    with pytest.raises(ValueError, match=re.escape(error)):
+        parse_matchers(text)
+
+
+def test_silence_matches_with_routes_yaml_globs() -> None:
+    """Every matcher must hold; `*` spans any run and `[bot]`-like text is literal; case counts."""
+    silence = Silence(
+        "s1",
+        {"source": "kapacitor", "labels.host": "web-*", "severity": ">=error"},
+        T0,
+        T0 + timedelta(hours=1),
+    )
+    assert silence.matches(kapacitor("web-1"))
+    assert not silence.matches(kapacitor("db-1"))
+    assert not silence.matches(kapacitor("WEB-1"))
+    assert not silence.matches(kapacitor("web-1", Severity.WARNING))
+
+
+def test_matcher_on_a_missing_field_never_matches() -> None:
+    """A silence on a label or field the event lacks does not silence it."""
+    assert not Silence("s", {"labels.team": "*"}, T0, T0 + timedelta(1)).matches(kapacitor("a"))
+    assert not Silence("s", {"branch": "*"}, T0, T0 + timedelta(1)).matches(kapacitor("a"))
+
+
+def test_threadkey_matcher_mutes_one_thread() -> None:
+    """A threadkey matcher (what a ChatOps mute creates) matches only that thread's events."""
+    silence = Silence("s", {"threadkey": "kapacitor:cpu:host=web-1"}, T0, T0 + timedelta(1))
+    assert silence.matches(kapacitor("web-1"))
+    assert not silence.matches(kapacitor("web-2"))
+
+
+def test_silence_round_trips_through_json() -> None:
+    """to_dict/from_dict keep every field, and format_matchers reads back with parse_matchers."""
+    silence = Silence("s", {"subject": "a b", "source": "x"}, T0, T0 + timedelta(1), "why", "me")
+    back = Silence.from_dict(json.loads(json.dumps(silence.to_dict())))
+    assert back == silence
+    assert parse_matchers(format_matchers(silence.matchers)) == silence.matchers
+
+
+class Clock:
+    """A settable clock for the store (a hand-written stand-in for datetime.now)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+async def state(tmp_path: Path) -> AsyncIterator[SqliteState]:
+    """A started SQLite state store in a temporary directory."""
+    store = SqliteState(tmp_path)
+    await store.start()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def test_store_adds_lists_and_removes(state: SqliteState) -> None:
+    """A silence added is listed with its fields, and once removed it is gone."""
+    store = SilenceStore(state)
+    made = await store.add({"source": "kapacitor"}, timedelta(hours=2), "disk swap", "alice")
+    assert re.fullmatch(r"[0-9a-f]{8}", made.id)
+    assert made.ends_at - made.starts_at == timedelta(hours=2)
+    assert await store.list() == (made,)
+    assert await store.remove(made.id) is True
+    assert await store.remove(made.id) is False
+    assert await store.list() == ()
+
+
+async def test_store_refuses_an_empty_silence(state: SqliteState) -> None:
+    """A silence with no matcher would mute everything, so add refuses it; so too a zero length."""
+    store = SilenceStore(state)
+    with pytest.raises(ValueError, match="at least one matcher"):
+        await store.add({}, timedelta(hours=1), "r", "me")
+    with pytest.raises(ValueError, match="longer than 0"):
+        await store.add({"source": "github"}, timedelta(0), "r", "me")
+
+
+async def test_silence_is_in_force_only_between_start_and_end(state: SqliteState) -> None:
+    """matching() finds the silence from starts_at until ends_at, and not before or after."""
+    clock = Clock(T0)
+    store = SilenceStore(state, refresh=0, clock=clock)
+    later = T0 + timedelta(minutes=10)
+    made = await store.add({"labels.host": "web-1"}, timedelta(minutes=5), "r", "me", later)
+    assert await store.matching(kapacitor("web-1")) is None
+    clock.now = later
+    assert await store.matching(kapacitor("web-1")) == made
+    assert await store.matching(kapacitor("web-2")) is None
+    clock.now = later + timedelta(minutes=5)
+    assert await store.matching(kapacitor("web-1")) is None
+
+
+async def test_router_cache_sees_another_process_changes_after_refresh(
+    state: SqliteState,
+) -> None:
+    """A store's cache picks up a silence another store added once its refresh interval passes."""
+    router_side = SilenceStore(state, refresh=0.2)
+    assert await router_side.matching(kapacitor("web-1")) is None
+    made = await SilenceStore(state).add({"source": "kapacitor"}, timedelta(hours=1), "r", "cli")
+    await asyncio.sleep(0.25)
+    assert await router_side.matching(kapacitor("web-1")) == made
+    await SilenceStore(state).remove(made.id)
+    await asyncio.sleep(0.25)
+    assert await router_side.matching(kapacitor("web-1")) is None
+
+
+async def silence_cli(settings: Settings, *args: str) -> str:
+    """Run `hub silence ARGS` as its own process against the test hub; its stdout."""
+    process = await asyncio.create_subprocess_exec(
+        hub_cli(),
+        "silence",
+        *args,
+        env=cli_env(settings),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, err.decode()
+    return out.decode()
+
+
+def silenced_count() -> float:
+    """hub_events_silenced_total for Kapacitor, as this process counted it."""
+    value = REGISTRY.get_sample_value("hub_events_silenced_total", {"source": "kapacitor"})
+    return value or 0.0
+
+
+ROUTES = """\
+version: 1
+routes:
+  - {name: alerts, match: {source: kapacitor}, channels: ["#ops"]}
+"""
+
+
+@pytest.mark.integration
+async def test_cli_silence_mutes_matching_events_until_removed(
+    make_settings: SettingsFactory, slack: FakeSlack
+) -> None:
+    """`hub silence add` keeps web-1's alerts out of Slack, not web-2's; `remove` lets them in."""
+    settings = make_settings(ROUTES)
+    async with run_hub(settings) as hub, aiohttp.ClientSession() as http:
+        out = await silence_cli(
+            settings,
+            "add",
+            "--match",
+            "source=kapacitor labels.host=web-1",
+            "--for",
+            "2h",
+            "--reason",
+            "replacing a disk",
+        )
+        found = re.search(r"silence ([0-9a-f]+) added", out)
+        assert found is not None, out
+        silence_id = found[1]
+        listed = [
+            json.loads(line)
+            for line in (await silence_cli(settings, "list", "--json")).splitlines()
+        ]
+        assert [(s["id"], s["matchers"]) for s in listed] == [
+            (silence_id, {"source": "kapacitor", "labels.host": "web-1"})
+        ]
+        await asyncio.sleep(REFRESH_SECONDS + 0.5)
+        before = silenced_count()
+        _, muted = await hub.post(alert("web-1", "critical", 1))
+        _, heard = await hub.post(alert("web-2", "critical", 2))
+        await slack.wait_for(1, timeout=15)
+        await asyncio.sleep(1.0)  # the silenced alert, were it let through, would be posted by now
+        assert posted_ids(slack) == [heard["id"]]
+        assert silenced_count() == before + 1
+        async with http.get(f"{hub.ops_url}/api/events/{muted['id']}") as resp:
+            assert (await resp.json())["silenced"] is True
+
+        await silence_cli(settings, "remove", silence_id)
+        assert await silence_cli(settings, "list") == "no silences\n"
+        await asyncio.sleep(REFRESH_SECONDS + 0.5)
+        _, back = await hub.post(alert("web-1", "critical", 3))
+        await slack.wait_for(2, timeout=15)
+    assert posted_ids(slack) == [heard["id"], back["id"]]
