@@ -26,6 +26,7 @@ MAX_INLINE_URL = 1000  # a longer URL is not linked inside text: a cut URL would
 MAX_FIELD_NAME = 40
 MAX_FIELD_VALUE = 600
 MAX_CONTEXT_TEXT = 1000
+MAX_CONTEXT_PART = 300
 MAX_MENTIONS = 1000
 ELLIPSIS = "…"
 FENCE = "```"
@@ -129,7 +130,8 @@ def fields(pairs: Sequence[tuple[str, str]]) -> dict[str, Any] | None:
 
 def context(parts: Iterable[str], separator: str = " · ") -> dict[str, Any] | None:
     """A context block of one mrkdwn element joining the non-empty `parts`, or None."""
-    text = joined((p for p in parts if p), MAX_CONTEXT_TEXT, separator)
+    shown = (truncate(part, MAX_CONTEXT_PART) for part in parts if part)
+    text = joined(shown, MAX_CONTEXT_TEXT, separator)
     return {"type": "context", "elements": [mrkdwn(text)]} if text else None
 
 

@@ -24,14 +24,17 @@ def view(event: Event) -> View:
         fields=[
             ("Level", f"*{escape(level)}*"),
             ("Previous level", escape(previous) if previous != level else ""),
-            ("Duration", escape(duration)),
+            ("Duration", escape(duration) if duration != "0s" else ""),
             ("Alert", code(event.subject)),
             ("Measurement", code(event.labels.get("measurement"))),
             *tags,
             ("Recoverable", "no" if event.labels.get("recoverable") == "false" else ""),
         ],
         context=["Kapacitor"],
-        change=" · ".join(part for part in (_change(level, previous, duration), code(event.subject)) if part),
+        change=" · ".join(
+            p for p in (_change(level, previous, duration), code(event.subject)) if p
+        ),
+        alert=True,
     )
 
 
@@ -42,7 +45,9 @@ def _change(level: str, previous: str, duration: str) -> str:
     if not duration or duration == "0s":
         return head
     # Kapacitor's duration is how long the alert has been away from OK.
-    return f"{head} after {escape(duration)}" if level == "OK" else f"{head} · for {escape(duration)}"
+    return (
+        f"{head} after {escape(duration)}" if level == "OK" else f"{head} · for {escape(duration)}"
+    )
 
 
 def _body(event: Event) -> str:

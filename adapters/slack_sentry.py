@@ -39,6 +39,7 @@ def view(event: Event) -> View:
         links=[("Open in Sentry", event.url)],
         context=["Sentry", escape(labels.get("platform", ""))],
         change=_change(event, resource),
+        alert=True,
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from adapters._payload import clip, first_line, obj, seq, string, web_url
 from adapters.slack_blocks import escape, link
-from adapters.slack_view import View, code, words
+from adapters.slack_view import View, code, generic, words
 from hub.event import Event
 
 _SHA = re.compile(r"[0-9a-fA-F]{7,40}")
@@ -22,9 +22,15 @@ _CHANGE = {
 
 def view(event: Event) -> View:
     """A build: what ran where, whose commit, how long, and links to the build and the diff."""
-    build = obj(event.data)
+    if not isinstance(event.data, dict):
+        return generic(event)  # built by hand, without the payload the fields come from
+    build = event.data
     number = string(build.get("number"))
-    repo_url = web_url(obj(build.get("repository")).get("url"))
+    compare_url = web_url(build.get("compare_url"))
+    # Older payloads name no repository URL; the compare URL starts with it.
+    repo_url = web_url(obj(build.get("repository")).get("url")) or (
+        compare_url.split("/compare/", 1)[0] if compare_url and "/compare/" in compare_url else None
+    )
     sha = string(build.get("commit"))
     commit_url = f"{repo_url}/commit/{sha}" if repo_url and sha and _SHA.fullmatch(sha) else None
     pr_number = event.labels.get("pull_request_number")
@@ -42,7 +48,7 @@ def view(event: Event) -> View:
             ("Jobs", _jobs(build)),
             ("Tag", code(event.labels.get("tag"))),
         ],
-        links=[("Build", event.url), ("Compare", web_url(build.get("compare_url")))],
+        links=[("Build", event.url), ("Compare", compare_url)],
         context=["Travis CI", escape(words(event.labels.get("build_type", "")) + " build")],
         change=" · ".join(
             part

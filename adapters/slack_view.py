@@ -23,6 +23,8 @@ class View:
     """Short mrkdwn facts for the grey line under the message (the sender, a build type)."""
     change: str = ""
     """What this event changed, as one mrkdwn phrase for a thread reply."""
+    alert: bool = False
+    """An alert or error tracker: its warnings, not only its errors, want someone to act."""
 
 
 ViewFor = Callable[[Event], View]
@@ -36,7 +38,7 @@ def generic(event: Event) -> View:
         ("Branch", code(event.branch)),
         ("Actor", escape(event.actor or "")),
         ("State", escape(words(event.state))),
-        *((name, escape(value)) for name, value in event.labels.items()),
+        *((words(name).capitalize(), escape(value)) for name, value in event.labels.items()),
     ]
     return View(
         body=event.text,
@@ -55,7 +57,7 @@ def subject(event: Event) -> str:
 
 def code(value: str | None) -> str:
     """`value` as inline code, or empty; backticks inside would end the code early."""
-    return f"`{escape(value.replace('`', "'"))}`" if value else ""
+    return "`" + escape(value.replace("`", "'")) + "`" if value else ""
 
 
 def words(token: str | None) -> str:

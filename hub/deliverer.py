@@ -143,7 +143,9 @@ class Deliverer:
         else:
             events = [d.event for d in deliveries]
             reason = "burst"
-        fresh = [e for e in events if not await self.poster.already_posted(e, channel)]
+        # The same event can be queued twice (a router redelivery); list it once.
+        unique = list({e.id: e for e in events}.values())
+        fresh = [e for e in unique if not await self.poster.already_posted(e, channel)]
         if not fresh:
             return "skipped"
         await self.poster.digest(deliveries, fresh, reason, bucket)

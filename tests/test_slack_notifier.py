@@ -62,7 +62,7 @@ async def test_post_returns_the_ts_and_slack_records_the_message(
     assert post.ts == ts
     assert post.channel == "#backend"
     assert post.text == MESSAGE["text"]
-    assert post.blocks == MESSAGE["attachments"][0]["blocks"]
+    assert post.blocks == [*MESSAGE["blocks"], *MESSAGE["attachments"][0]["blocks"]]
     assert post.metadata == {
         "event_type": "hub_event",
         "event_payload": {"event_ids": ["evt-1"], "routes": ["backend-ci"]},
