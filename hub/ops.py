@@ -33,12 +33,15 @@ def ops_app(
             try:
                 await asyncio.wait_for(check(), timeout)
                 results[name] = "ok"
+            except Degraded as exc:
+                results[name] = f"degraded: {exc}"
             except Exception as exc:
                 results[name] = f"failed: {exc or type(exc).__name__}"
-        ready = all(v == "ok" for v in results.values())
+        failed = any(v.startswith("failed") for v in results.values())
+        degraded = any(v.startswith("degraded") for v in results.values())
+        status = "unavailable" if failed else "degraded" if degraded else "ready"
         return web.json_response(
-            {"status": "ready" if ready else "unavailable", "checks": results},
-            status=200 if ready else 503,
+            {"status": status, "checks": results}, status=503 if failed else 200
         )
 
     app = web.Application()

@@ -74,8 +74,15 @@ class SpooledBroker:
         await self.db.close()
 
     async def ping(self) -> None:
-        """Raise when the broker is unreachable; Degraded while events wait in the spool."""
-        await self.broker.ping()
+        """Degraded while the broker is away but the spool has room, or events wait in it."""
+        try:
+            await self.broker.ping()
+        except Exception as exc:
+            if self._bytes >= self.max_bytes:
+                raise
+            raise Degraded(
+                f"broker unreachable ({exc}); accepting into the spool ({self._count} events)"
+            ) from exc
         if self._count:
             raise Degraded(f"{self._count} events spooled, forwarding to the broker")
 
