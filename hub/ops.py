@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
 
+from hub.errors import Degraded
 from hub.history import History
 from hub.live import Explain, add_live_routes
 from hub.receiver import healthz
