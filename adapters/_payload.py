@@ -1,13 +1,15 @@
-"""Defensive reading of sender payloads: JSON bodies, loosely typed fields, Slack mrkdwn."""
+"""What every adapter shares: strict JSON bodies, loosely typed fields, mrkdwn, `Summary`."""
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
-from hub.errors import BadPayload
+from hub.errors import BadPayload, VerificationError
+from hub.event import Severity
 
 _SLUG_JUNK = re.compile(r"[^a-z0-9_]+")
 _UNSAFE_URL = re.compile(r"[\s<>|]")
@@ -18,6 +20,28 @@ _JSON_KINDS = {
     float: "a number",
     bool: "a boolean",
 }
+
+
+@dataclass
+class Summary:
+    """The Event fields one kind of payload decides; the adapter adds id, type, times and actor."""
+
+    title: str
+    severity: Severity = Severity.INFO
+    state: str | None = None
+    subject: str | None = None
+    threadkey: str | None = None
+    text: str = ""
+    url: str | None = None
+    branch: str | None = None
+    time: datetime | None = None
+    labels: dict[str, str | None] = field(default_factory=dict)
+
+
+def require_secret(secret: str, secret_env: str, what: str) -> None:
+    """Raise `VerificationError` when the configured secret is empty, naming what belongs there."""
+    if not secret:
+        raise VerificationError(f"{secret_env} is empty: set it to {what}")
 
 
 def parse_object(body: bytes, what: str) -> dict[str, Any]:

@@ -9,8 +9,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
-from adapters._github_kinds import KINDS, Delivery, Node, generic
-from adapters._payload import clip, one_line, parse_object, slug
+from adapters._github_delivery import Delivery, Node
+from adapters._github_kinds import summarize
+from adapters._payload import clip, one_line, parse_object, require_secret, slug
 from hub.errors import BadPayload, UnsupportedMediaType, VerificationError
 from hub.event import Event
 from hub.sources import WebhookRequest, body_id
@@ -28,8 +29,7 @@ class GitHubAdapter:
 
     def verify(self, request: WebhookRequest, secret: str) -> None:
         """Raise `VerificationError` unless X-Hub-Signature-256 is the body's HMAC with `secret`."""
-        if not secret:
-            raise VerificationError(f"{self.secret_env} is empty: set it to the webhook's secret")
+        require_secret(secret, self.secret_env, "the webhook's secret")
         header = _header(request.headers, "X-Hub-Signature-256")
         if header is None:
             raise VerificationError(
@@ -59,7 +59,7 @@ class GitHubAdapter:
         body = Node(payload)
         action = slug(body["action"].value) or None
         delivery = Delivery(event=event, action=action, body=body)
-        summary = KINDS.get(event, generic)(delivery)
+        summary = summarize(delivery)
         return Event(
             id=_header(request.headers, "X-GitHub-Delivery") or body_id(self.name, request.body),
             source=self.name,

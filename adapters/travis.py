@@ -21,6 +21,7 @@ from adapters._payload import (
     number_text,
     one_line,
     parse_object,
+    require_secret,
     seconds,
     slug,
     string,
@@ -56,8 +57,7 @@ class TravisAdapter:
 
     def verify(self, request: WebhookRequest, secret: str) -> None:
         """Raise `VerificationError` unless `Signature` is the RSA-SHA1 signature of the payload."""
-        if not secret:
-            raise VerificationError(f"{self.secret_env} is empty: set it to Travis's public key")
+        require_secret(secret, self.secret_env, "Travis's public key")
         header = request.headers.get("Signature", "").strip()
         if not header:
             raise VerificationError("missing Signature header: Travis signs every webhook payload")

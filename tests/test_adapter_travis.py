@@ -2,28 +2,35 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus
 
 import pytest
-from cloudevents.v1.http import from_json
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from hypothesis import given, settings
-from hypothesis import strategies as st
-from multidict import CIMultiDict
 
 from adapters.travis import ADAPTER
 from hub.errors import BadPayload, UnsupportedMediaType, VerificationError
-from hub.event import Event, Severity
+from hub.event import Severity
 from hub.sources import WebhookRequest, body_id
+from tests import signing
+from tests.adapter_support import (
+    NOT_JSON_OBJECTS,
+    assert_carries_payload,
+    assert_cloudevent,
+    assert_event_or_bad_payload,
+    assert_fields,
+    fixture_names,
+    from_signed,
+    json_objects,
+    json_scalars,
+    webhook_request,
+)
 from tests.conftest import FIXTURES as SHARED_FIXTURES
 
-RECEIVED = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 FORM = "application/x-www-form-urlencoded"
 SLUG = "svenfuchs/minimal"
 COMPARE = "https://github.com/svenfuchs/minimal/compare/master...develop"
@@ -37,39 +44,32 @@ MINIMAL_EVENT = {
     "url": "https://travis-ci.org/svenfuchs/minimal/builds/1",
 }
 FINISHED = {"duration": "1m", "duration_seconds": "60"}
+PUBLIC_PEM = signing.travis_public_pem()
 
 
-def _key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def public_pem(key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey) -> str:
+    """A public key as the PEM text HUB_TRAVIS_PUBLIC_KEY holds."""
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
 
 
-PRIVATE_KEY = _key()
-PUBLIC_PEM = (
-    PRIVATE_KEY.public_key()
-    .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    .decode()
-)
-
-
-def sign(payload: bytes, key: rsa.RSAPrivateKey = PRIVATE_KEY) -> str:
-    """Sign as travis-tasks does: Base64 of RSA-SHA1 PKCS#1 v1.5 over the payload string."""
-    signature = key.sign(payload, padding.PKCS1v15(), hashes.SHA1())  # noqa: S303 - Travis's algorithm
-    return base64.b64encode(signature).decode()
+def sign(payload: bytes) -> str:
+    """The Signature header Travis sends for `payload`."""
+    return signing.travis(payload, SLUG).headers["Signature"]
 
 
 def form_request(payload: bytes, signature: str | None = None) -> WebhookRequest:
     """A form-encoded `payload=` delivery: signed over `payload` by default, unsigned if ''."""
-    headers = CIMultiDict({"Content-Type": FORM, "Travis-Repo-Slug": SLUG})
-    if signature != "":
-        headers["Signature"] = signature or sign(payload)
-    body = b"payload=" + quote_plus(payload.decode()).encode()
-    return WebhookRequest(headers=headers, body=body, received_at=RECEIVED)
+    changes = {} if signature is None else {"Signature": signature or None}
+    return from_signed(signing.travis(payload, SLUG), changes)
 
 
-def json_request(body: bytes, content_type: str = "application/json") -> WebhookRequest:
-    """A raw-body delivery with the given content type."""
-    headers = CIMultiDict({"Content-Type": content_type, "Signature": sign(body)})
-    return WebhookRequest(headers=headers, body=body, received_at=RECEIVED)
+def json_request(
+    body: bytes, content_type: str = "application/json", signature: str | None = None
+) -> WebhookRequest:
+    """A raw-body delivery with the given content type, unsigned unless given a signature."""
+    return webhook_request(body, {"Content-Type": content_type, "Signature": signature})
 
 
 def fixture(fixtures_dir: Path, name: str) -> bytes:
@@ -172,7 +172,7 @@ CASES = [
         id="still_failing",
     ),
 ]
-NAMES = [pytest.param(param.values[0], id=param.id) for param in CASES]
+NAMES = fixture_names(CASES)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -186,8 +186,7 @@ def test_fixture_normalizes_to_expected_event(
     fixtures_dir: Path, name: str, expected: dict[str, Any]
 ) -> None:
     """Each sample build payload becomes the documented build event."""
-    event = ADAPTER.normalize(form_request(fixture(fixtures_dir, name)))
-    assert {field: getattr(event, field) for field in expected} == expected
+    assert_fields(ADAPTER.normalize(form_request(fixture(fixtures_dir, name))), expected)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -195,23 +194,13 @@ def test_fixture_keeps_payload_and_hashes_it_for_the_id(fixtures_dir: Path, name
     """The event carries the parsed payload untouched and an id hashed from the payload."""
     payload = fixture(fixtures_dir, name)
     event = ADAPTER.normalize(form_request(payload))
-    assert (event.id, event.data, event.receivedat) == (
-        body_id("travis", payload),
-        json.loads(payload),
-        RECEIVED,
-    )
+    assert_carries_payload(event, body_id("travis", payload), payload)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_fixture_event_is_a_cloudevent(fixtures_dir: Path, name: str) -> None:
-    """The broker bytes of each normalized build parse as a CloudEvent with the same type."""
-    event = ADAPTER.normalize(form_request(fixture(fixtures_dir, name)))
-    cloudevent = from_json(event.to_json_bytes())
-    assert (cloudevent["type"], cloudevent["source"], cloudevent.data) == (
-        event.type,
-        "travis",
-        event.data,
-    )
+    """The broker bytes of each normalized build are a CloudEvent that reads back unchanged."""
+    assert_cloudevent(ADAPTER.normalize(form_request(fixture(fixtures_dir, name))), "travis")
 
 
 def test_text_links_commit_to_compare_url(fixtures_dir: Path) -> None:
@@ -222,7 +211,8 @@ def test_text_links_commit_to_compare_url(fixtures_dir: Path) -> None:
 
 def test_json_body_verifies_and_normalizes() -> None:
     """A raw application/json body is the signed payload itself."""
-    request = json_request(minimal_build())
+    payload = minimal_build()
+    request = json_request(payload, signature=sign(payload))
     ADAPTER.verify(request, PUBLIC_PEM)
     assert ADAPTER.normalize(request).subject == "svenfuchs/minimal build #2"
 
@@ -302,11 +292,10 @@ def test_missing_signature_is_refused() -> None:
 
 
 def test_signature_from_another_key_is_refused() -> None:
-    """A signature made with a different private key does not verify."""
-    payload = minimal_build()
-    request = form_request(payload, signature=sign(payload, _key()))
+    """A signature made with another key pair than the configured public key's does not verify."""
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
     with pytest.raises(VerificationError, match="does not match"):
-        ADAPTER.verify(request, PUBLIC_PEM)
+        ADAPTER.verify(form_request(minimal_build()), public_pem(other))
 
 
 def test_tampered_payload_is_refused() -> None:
@@ -326,10 +315,7 @@ def test_signature_that_is_not_base64_is_refused() -> None:
     "key",
     [
         "not a key",
-        ec.generate_private_key(ec.SECP256R1())
-        .public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode(),
+        public_pem(ec.generate_private_key(ec.SECP256R1()).public_key()),
     ],
     ids=["garbage", "ec-key"],
 )
@@ -347,14 +333,7 @@ def test_empty_configured_key_is_refused() -> None:
 
 @pytest.mark.parametrize(
     ("body", "message"),
-    [
-        (b"", "empty"),
-        (b"\xff\xfe{}", "UTF-8"),
-        (b"{not json", "not valid JSON"),
-        (b"[1, 2]", "JSON list"),
-        (b'{"number": 2}', "no build `state`"),
-    ],
-    ids=["empty", "invalid-utf8", "invalid-json", "array", "no-state"],
+    [*NOT_JSON_OBJECTS, pytest.param(b'{"number": 2}', "no build `state`", id="no-state")],
 )
 def test_bad_json_body_is_a_bad_payload(body: bytes, message: str) -> None:
     """A body that is not a JSON object with a build state is refused as a bad payload."""
@@ -364,11 +343,8 @@ def test_bad_json_body_is_a_bad_payload(body: bytes, message: str) -> None:
 
 def test_form_without_payload_field_is_a_bad_payload() -> None:
     """A form body without a `payload` field is refused as a bad payload."""
-    request = WebhookRequest(
-        headers=CIMultiDict({"Content-Type": FORM}), body=b"other=1", received_at=RECEIVED
-    )
     with pytest.raises(BadPayload, match="no `payload` field"):
-        ADAPTER.normalize(request)
+        ADAPTER.normalize(webhook_request(b"other=1", {"Content-Type": FORM}))
 
 
 def test_other_content_type_is_unsupported() -> None:
@@ -377,59 +353,38 @@ def test_other_content_type_is_unsupported() -> None:
         ADAPTER.normalize(json_request(minimal_build(), content_type="text/plain"))
 
 
-_KEYS = st.sampled_from(
-    [
-        "state",
-        "status_message",
-        "number",
-        "repository",
-        "owner_name",
-        "name",
-        "branch",
-        "duration",
-        "started_at",
-        "finished_at",
-        "type",
-        "pull_request",
-        "pull_request_number",
-        "commit",
-        "message",
-        "author_name",
-        "build_url",
-        "compare_url",
-        "tag",
-    ]
+_KEYS = (
+    "state",
+    "status_message",
+    "number",
+    "repository",
+    "owner_name",
+    "name",
+    "branch",
+    "duration",
+    "started_at",
+    "finished_at",
+    "type",
+    "pull_request",
+    "pull_request_number",
+    "commit",
+    "message",
+    "author_name",
+    "build_url",
+    "compare_url",
+    "tag",
 )
-_SCALARS = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=12)
-    | st.sampled_from(
-        ["passed", "Still Failing", "pull_request", "2014-04-03T10:21:05Z", "http://x"]
-    )
+_SCALARS = json_scalars(
+    "passed", "Still Failing", "pull_request", "2014-04-03T10:21:05Z", "http://x"
 )
-_VALUES = st.recursive(
-    _SCALARS,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS | st.text(), inner),
-    max_leaves=20,
-)
-
-
-_OBJECTS = st.dictionaries(_KEYS | st.text(max_size=6), _VALUES, max_size=10)
-_BUILDS = st.builds(
-    lambda extra, state: extra | state, _OBJECTS, st.fixed_dictionaries({"state": _SCALARS})
-)
+_BUILDS = json_objects(_KEYS, _SCALARS, {"state": _SCALARS})
 
 
 @settings(max_examples=300, deadline=None)
-@given(payload=_OBJECTS | _BUILDS)
+@given(payload=_BUILDS)
 def test_any_json_object_gives_an_event_or_bad_payload(payload: dict[str, Any]) -> None:
     """Normalizing any JSON object returns a serializable Event or raises BadPayload."""
-    try:
-        event = ADAPTER.normalize(form_request(json.dumps(payload).encode(), signature="x"))
-    except BadPayload:
-        return
-    assert isinstance(event, Event)
-    assert from_json(event.to_json_bytes())["type"] == event.type
+    body = json.dumps(payload).encode()
+    assert_event_or_bad_payload(
+        "travis", lambda: ADAPTER.normalize(form_request(body, signature="x"))
+    )
