@@ -1,4 +1,4 @@
-"""ChatOps answers as Slack response JSON: a fallback text and Block Kit sections within limits."""
+"""ChatOps answers as Slack response JSON (Block Kit within limits), and the usage error."""
 
 from __future__ import annotations
 
@@ -108,4 +108,4 @@ def mrkdwn(text: str) -> dict[str, Any]:
 
 def section(text: str) -> dict[str, Any]:
     """A section of mrkdwn within Slack's 3000 characters."""
-    return {"type": "section", "text": mrkdwn(cut(text, MAX_SECTION_TEXT) or " ")}
+    return {"type": "section", "text": mrkdwn(cut(text, MAX_SECTION_TEXT))}

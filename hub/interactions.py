@@ -12,6 +12,7 @@ from hub.chatops_reply import Reply, code, when
 from hub.errors import DeliveryError
 from hub.history import Entry
 from hub.log import get_logger
+from hub.silences import Silence
 from hub.threads import Parent
 
 if TYPE_CHECKING:
@@ -86,6 +87,8 @@ async def acknowledge(ops: ChatOps, click: Click) -> Reply | None:
     if found is not None:
         await ops.threads.save(found[0], click.key, replace(found[1], acknowledged_by=click.user))
     notes = {"acknowledged_by": click.user, "acknowledged_at": datetime.now(UTC).isoformat()}
+    if muted := await _thread_silence(ops, click.key):
+        notes["muted_until"] = muted.ends_at.isoformat()
     log.info("chatops acknowledge", user=click.user_id, key=click.key, event_id=click.event_id)
     text = f"Acknowledged by {click.user}"
     return await _show(ops, click, entry, found, notes, text, f":eyes: {text}")
@@ -98,6 +101,8 @@ async def mute(ops: ChatOps, click: Click) -> Reply | None:
             "This message has no thread to mute: `/hub mute` mutes by fields, "
             "e.g. `/hub mute source=kapacitor labels.host=web-1 1h`."
         )
+    if muted := await _thread_silence(ops, click.key):
+        return Reply(f"Already muted until {when(muted.ends_at)} (silence {code(muted.id)}).")
     silence = await ops.silences.add(
         {"threadkey": click.key}, MUTE_FOR, "Mute 1h button", f"slack:{click.user_id}"
     )
@@ -110,6 +115,15 @@ async def mute(ops: ChatOps, click: Click) -> Reply | None:
     text = f"Muted for 1h by {click.user} (silence {code(silence.id)})"
     line = f":mute: Muted until {when(silence.ends_at)} by {click.user}"
     return await _show(ops, click, entry, found, notes, text, line)
+
+
+async def _thread_silence(ops: ChatOps, threadkey: str) -> Silence | None:
+    """The silence in force that mutes exactly this thread, if any."""
+    now = datetime.now(UTC)
+    for silence in await ops.silences.list():
+        if dict(silence.matchers) == {"threadkey": threadkey} and silence.active(now):
+            return silence
+    return None
 
 
 async def _parent(ops: ChatOps, click: Click, entry: Entry | None) -> tuple[str, Parent] | None:

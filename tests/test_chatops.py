@@ -543,7 +543,7 @@ async def test_acknowledge_updates_the_parent_and_logs_it_in_the_thread(
         await wait_delivered(hub, await post(hub, alert("web-1")))
         parent = slack.posts()[0]
         await press(hub, slack, parent, "hub_ack", PERSON)
-        await slack.wait_until(lambda: len(slack.updates()) == 1 and len(slack.posts()) == 2)
+        await slack.wait_until(lambda: len(slack.updates()) == 1 and len(slack.posts()) == 2, 10)
         update, reply = slack.updates()[0], slack.posts()[1]
         await post(hub, alert("web-1", level="WARNING"))
         await slack.wait_until(lambda: len(slack.updates()) == 2, timeout=15)
@@ -564,7 +564,7 @@ async def test_mute_1h_silences_the_thread_and_says_so_in_place_and_in_the_threa
         await wait_delivered(hub, await post(hub, alert("web-1")))
         parent = slack.posts()[0]
         await press(hub, slack, parent, "hub_mute_1h", PERSON)
-        await slack.wait_until(lambda: len(slack.updates()) == 1 and len(slack.posts()) == 2)
+        await slack.wait_until(lambda: len(slack.updates()) == 1 and len(slack.posts()) == 2, 10)
         update, reply = slack.updates()[0], slack.posts()[1]
         await asyncio.sleep(SETTLE)
         await post(hub, alert("web-1", level="WARNING"))
@@ -604,9 +604,9 @@ async def test_a_second_acknowledge_is_told_who_was_first(
         await wait_delivered(hub, await post(hub, alert("web-1")))
         parent = slack.posts()[0]
         await press(hub, slack, parent, "hub_ack", PERSON)
-        await slack.wait_until(lambda: len(slack.updates()) == 1 and len(slack.posts()) == 2)
+        await slack.wait_until(lambda: len(slack.updates()) == 1 and len(slack.posts()) == 2, 10)
         await press(hub, slack, parent, "hub_ack", ADMIN)
-        (answer,) = await slack.wait_for_response("button", timeout=5)
+        (answer,) = await slack.wait_for_response("button", timeout=10)
     valid_slack(answer)
     assert answer["response_type"] == "ephemeral"
     assert answer["replace_original"] is False
@@ -632,3 +632,21 @@ async def test_a_link_button_press_is_answered_and_ignored(
         await asyncio.sleep(0.3)
     assert len(slack.calls) == calls
     assert slack.responses == {}
+
+
+@live
+async def test_a_second_mute_of_a_muted_thread_says_until_when(
+    make_settings: SettingsFactory, slack: FakeSlack
+) -> None:
+    """Mute 1h on a thread already muted answers the presser and makes no second silence."""
+    async with chatops_hub(make_settings) as hub:
+        await wait_delivered(hub, await post(hub, alert("web-1")))
+        parent = slack.posts()[0]
+        await press(hub, slack, parent, "hub_mute_1h", PERSON)
+        await slack.wait_until(lambda: len(slack.updates()) == 1 and len(slack.posts()) == 2, 10)
+        await press(hub, slack, parent, "hub_mute_1h", ADMIN)
+        (answer,) = await slack.wait_for_response("button", timeout=10)
+        listed = await command(hub, slack, "silences")
+    valid_slack(answer)
+    assert answer["text"].startswith("Already muted until <!date^")
+    assert listed["text"] == "*1 silence*"
