@@ -56,7 +56,7 @@ class Tally:
     statuses: Counter[int] = field(default_factory=Counter)
 
     def answer(self, status: int) -> None:
-        """Count one HTTP answer."""
+        """Count one request by its HTTP status (0: the connection failed, no answer)."""
         self.sent += 1
         self.statuses[status] += 1
         if status == 202:
