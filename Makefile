@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help run test test-quick check lint typecheck fmt services tools bench bench-smoke clean
+.PHONY: help run test test-quick check lint typecheck fmt services tools bench bench-smoke bench-soak clean
 
 help:
 	@echo "make run          run hub (all stages, one process) with ./routes.yaml"
@@ -53,6 +53,23 @@ check: lint typecheck test
 fmt: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Benchmarks (docs/benchmarks.md): RabbitMQ, Redis, Debian's wrk and prometheus-alertmanager
+# (bench/tools.sh installs what is missing) and the `bench` extra.
+bench: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	./bench/tools.sh
+	$(BIN)/python -m bench
+
+bench-smoke: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	./bench/tools.sh
+	$(BIN)/python -m bench --smoke
+
+bench-soak: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	./bench/tools.sh
+	$(BIN)/python -m bench --soak $${SOAK_MINUTES:-10}
 
 clean:
 	rm -rf $(VENV) hub-data .pytest_cache .mypy_cache .ruff_cache

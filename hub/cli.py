@@ -160,7 +160,7 @@ def routes_explain(
     decision = table.route(event)
     click.echo("\nchannels:")
     if silenced_by is not None:
-        click.echo(f"  (none: silenced by {silenced_by.id})")
+        click.echo(f"  (silenced by {silenced_by.id}: none of these gets it)")
     for target in decision.targets:
         noise = _noise(target.dedup_window, target.quiet_hours, event.receivedat)
         click.echo(f"  {target.channel}  (routes: {', '.join(target.routes)}){noise}")

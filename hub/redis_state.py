@@ -55,7 +55,8 @@ class RedisState:
 
     async def scan(self, prefix: str) -> dict[str, str]:
         """SCAN MATCH prefix* then MGET."""
-        keys = [k async for k in self._r.scan_iter(match=_glob_escape(self.prefix + prefix) + "*")]
+        pattern = _glob_escape(self.prefix + prefix) + "*"
+        keys = [k async for k in self._r.scan_iter(match=pattern, count=1000)]
         if not keys:
             return {}
         values = await self._r.mget(keys)

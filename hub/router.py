@@ -51,10 +51,13 @@ class Router:
         self.held = HeldDeliveries(state) if state is not None else None
         self.release_every = release_every
         self._wake = asyncio.Event()
+        self._stopping = False
         self._releaser: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Begin consuming events, and releasing held deliveries (once now, then periodically)."""
+        if self.silences is not None:
+            await self.silences.load()
         if self.held is not None:
             self._releaser = asyncio.create_task(self._release_loop())
         await self.broker.consume_events(self.handle)
@@ -62,6 +65,9 @@ class Router:
     async def stop(self) -> None:
         """Stop releasing held deliveries (what is held stays held for the next router)."""
         if self._releaser is not None:
+            # The flag too: a client library that swallows the cancel must not keep it looping.
+            self._stopping = True
+            self._wake.set()
             self._releaser.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._releaser
@@ -89,14 +95,13 @@ class Router:
             log.info("event silenced", event_id=event.id, type=event.type, silence=silence.id)
             return
         targets = self._route(self.table(), event)
-        now = datetime.now(UTC)
         deliveries: list[Delivery] = []
         held: list[Delivery] = []
         for target in targets:
             delivery = _delivery(event, target)
             if not await self._first_in_window(delivery, target):
                 continue
-            until = self._quiet_until(event, target, now)
+            until = self._quiet_until(event, target)
             if until is None:
                 deliveries.append(delivery)
                 continue
@@ -141,13 +146,12 @@ class Router:
         )
         return False
 
-    def _quiet_until(self, event: Event, target: Target, now: datetime) -> datetime | None:
-        """When the quiet hours the event arrived in end, if they have not ended yet."""
+    def _quiet_until(self, event: Event, target: Target) -> datetime | None:
+        """When the quiet hours the event arrived in end (a backlog's may have ended already)."""
         quiet = target.quiet_hours
         if quiet is None or self.held is None or not quiet.active(event.receivedat):
             return None
-        until = quiet.ends_after(event.receivedat)
-        return until if until > now else None
+        return quiet.ends_after(event.receivedat)
 
     async def release_due(self) -> float:
         """Release every held window that has ended; the seconds until the next one ends."""
@@ -169,7 +173,7 @@ class Router:
         return wait
 
     async def _release_loop(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 wait = await self.release_due()
@@ -177,7 +181,8 @@ class Router:
                 log.warning("looking for held deliveries failed; will retry", error=str(exc))
                 wait = RETRY_SECONDS
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
 
 
 def _delivery(event: Event, target: Target) -> Delivery:

@@ -100,7 +100,10 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
             routes.start()
             stack.push_async_callback(routes.stop)
             parts.reload = routes.reload
-            await Router(parts.broker, routes, parts.history).start()
+            # Silences (and routes' noise control) need the state store; ChatOps mutes rely on it.
+            router = Router(parts.broker, routes, parts.history, state=parts.state)
+            await router.start()
+            stack.push_async_callback(router.stop)
         site: web.AppRunner | None = None
         if "receiver" in stages:
             receiver = Receiver(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import json
 import secrets
@@ -149,6 +150,7 @@ class SilenceStore:
         self._version: str | None = None
         self._loaded = False
         self._next_check = 0.0
+        self._first_load = asyncio.Lock()
 
     async def add(
         self,
@@ -197,11 +199,16 @@ class SilenceStore:
         await self._changed()
         return True
 
+    async def load(self) -> None:
+        """Read the silences into the cache now (a router does this before it routes)."""
+        async with self._first_load:
+            await self._reload()
+
     async def matching(self, event: Event) -> Silence | None:
         """The first silence in force that `event` matches, from a cache at most `refresh` s old.
 
-        Until the silences have been read once this raises when the store does; after that a
-        failed refresh keeps the last silences known.
+        Until the silences have been read once this waits for them, and raises when the store
+        does; after that a failed refresh keeps the last silences known.
         """
         await self._refresh()
         now = self.clock()
@@ -211,20 +218,28 @@ class SilenceStore:
         return None
 
     async def _refresh(self) -> None:
+        if not self._loaded:
+            async with self._first_load:
+                if not self._loaded:
+                    await self._reload()
+            return
         now = time.monotonic()
         if now < self._next_check:
             return
+        # Set first: events routed while this refresh runs use the silences known so far.
         self._next_check = now + self.refresh
         try:
-            version = await self.state.get(_VERSION)
-            if not self._loaded or version != self._version:
-                self._cache = await self.list()
-                self._version, self._loaded = version, True
+            await self._reload()
         except Exception as exc:
-            if not self._loaded:
-                self._next_check = 0.0
-                raise
             log.warning("could not refresh silences; using the last known", error=str(exc))
+
+    async def _reload(self) -> None:
+        """Read the silences again if any were added or removed since they were last read."""
+        version = await self.state.get(_VERSION)
+        if not self._loaded or version != self._version:
+            self._cache = await self.list()
+            self._version, self._loaded = version, True
+        self._next_check = time.monotonic() + self.refresh
 
     async def _changed(self) -> None:
         await self.state.put(_VERSION, secrets.token_hex(8))

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import textwrap
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from hub.errors import ConfigError
+from hub.event import Event
+from hub.quiet import QuietHours
 from hub.routes import RoutesError, load_routes, parse_routes
 
 REPO = Path(__file__).resolve().parent.parent
+T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
 
 
 def yaml_text(text: str) -> str:
@@ -109,7 +114,7 @@ def test_scalars_are_read_as_written() -> None:
         pytest.param(
             route_doc("match: {}\nchannels: ['#a']\nzzz: 1"),
             "routes.yaml:6: routes[0].zzz: unknown key; expected one of name, match, exclude, "
-            "channels, mention, stop, thread, digest",
+            "channels, mention, stop, thread, digest, dedup_window, quiet_hours",
             id="unknown-route-key",
         ),
         pytest.param(
@@ -406,3 +411,152 @@ def test_load_routes_names_the_path_as_given(tmp_path: Path) -> None:
     with pytest.raises(RoutesError) as caught:
         load_routes(str(path))
     assert caught.value.errors == [f"{path}:2: routes[0].match: required key is missing"]
+
+
+QUIET = "{start: '22:00', end: '07:00', timezone: Europe/Berlin}"
+
+
+def test_noise_control_compiles() -> None:
+    """dedup_window is a duration and quiet_hours a window with its zone and days."""
+    text = route_doc(
+        """
+        match: {}
+        channels: ['#a']
+        dedup_window: 10m
+        quiet_hours: {start: '22:00', end: '07:00:30', timezone: Europe/Berlin, days: [fri, sat]}
+        """
+    )
+    route = parse_routes(text).routes[0]
+    assert route.dedup_window == timedelta(minutes=10)
+    assert route.quiet_hours == QuietHours(
+        time(22), time(7, 0, 30), ZoneInfo("Europe/Berlin"), frozenset({4, 5})
+    )
+
+
+def test_unquoted_times_are_read_as_written() -> None:
+    """`start: 22:00` (a YAML 1.1 sexagesimal number) is still the time 22:00."""
+    text = route_doc(
+        "match: {}\nchannels: ['#a']\nquiet_hours: {start: 22:00, end: 7:00, timezone: UTC}"
+    )
+    quiet = parse_routes(text).routes[0].quiet_hours
+    assert quiet is not None
+    assert (quiet.start, quiet.end) == (time(22), time(7))
+
+
+def test_defaults_apply_to_routes_that_do_not_say_and_off_cancels_them() -> None:
+    """Routes and the unrouted target take defaults' noise control; `off` or their own win."""
+    text = yaml_text(
+        f"""
+        version: 1
+        defaults: {{dedup_window: 5m, quiet_hours: {QUIET}, unrouted: "#misc"}}
+        routes:
+          - {{name: plain, match: {{}}, channels: ['#a']}}
+          - {{name: off, match: {{}}, channels: ['#b'], dedup_window: off, quiet_hours: off}}
+          - {{name: own, match: {{}}, channels: ['#c'], dedup_window: 30s}}
+        """
+    )
+    table = parse_routes(text)
+    plain, off, own = table.routes
+    assert (plain.dedup_window, str(plain.quiet_hours)) == (
+        timedelta(minutes=5),
+        "22:00–07:00 Europe/Berlin",
+    )
+    assert (off.dedup_window, off.quiet_hours) == (None, None)
+    assert (own.dedup_window, own.quiet_hours) == (timedelta(seconds=30), plain.quiet_hours)
+    assert table.defaults.dedup_window == timedelta(minutes=5)
+    event = Event(id="1", source="github", type="github.ping", time=T0, receivedat=T0, title="ping")
+    (unrouted,) = parse_routes(text.replace("match: {}", "match: {source: x}")).route(event).targets
+    assert (unrouted.dedup_window, unrouted.quiet_hours) == (
+        timedelta(minutes=5),
+        plain.quiet_hours,
+    )
+
+
+def test_target_takes_noise_control_from_the_first_route() -> None:
+    """Two routes to one channel: the first one's dedup_window and quiet_hours apply."""
+    text = yaml_text(
+        f"""
+        version: 1
+        routes:
+          - {{name: one, match: {{}}, channels: ['#a'], dedup_window: 1m}}
+          - {{name: two, match: {{}}, channels: ['#a'], dedup_window: 1h, quiet_hours: {QUIET}}}
+        """
+    )
+    event = Event(id="1", source="github", type="github.ping", time=T0, receivedat=T0, title="ping")
+    (target,) = parse_routes(text).route(event).targets
+    assert target.routes == ("one", "two")
+    assert (target.dedup_window, target.quiet_hours) == (timedelta(minutes=1), None)
+
+
+@pytest.mark.parametrize(
+    ("route", "error"),
+    [
+        pytest.param(
+            "dedup_window: soon",
+            "routes.yaml:6: routes[0].dedup_window: 'soon' is not a duration "
+            "(use e.g. 30s, 15m, 24h, 7d)",
+            id="bad-duration",
+        ),
+        pytest.param(
+            "dedup_window: 0s",
+            "routes.yaml:6: routes[0].dedup_window: must be longer than 0 (or off)",
+            id="zero-duration",
+        ),
+        pytest.param(
+            "quiet_hours: {start: '25:00', end: '07:00', timezone: UTC}",
+            "routes.yaml:6: routes[0].quiet_hours.start: '25:00' is not a time of day: "
+            "write HH:MM (24-hour), e.g. '22:00'",
+            id="bad-time",
+        ),
+        pytest.param(
+            "quiet_hours: {start: '22:00', end: '07:00', timezone: Europe/Berln}",
+            "routes.yaml:6: routes[0].quiet_hours.timezone: 'Europe/Berln' is not a known "
+            "time zone: use an IANA name like 'Europe/Berlin' or 'UTC'",
+            id="unknown-zone",
+        ),
+        pytest.param(
+            "quiet_hours: {start: '22:00', end: '07:00', timezone: UTC, days: [mon, funday]}",
+            "routes.yaml:6: routes[0].quiet_hours.days[1]: 'funday' is not a day: "
+            "use mon, tue, wed, thu, fri, sat, sun",
+            id="bad-day",
+        ),
+        pytest.param(
+            "quiet_hours: {start: '22:00', end: '07:00', timezone: UTC, days: []}",
+            "routes.yaml:6: routes[0].quiet_hours.days: must not be an empty list",
+            id="no-days",
+        ),
+        pytest.param(
+            "quiet_hours: {start: '22:00', end: '22:00', timezone: UTC}",
+            "routes.yaml:6: routes[0].quiet_hours: start and end are the same time: "
+            "the window would be empty",
+            id="empty-window",
+        ),
+        pytest.param(
+            "quiet_hours: {start: '22:00', end: '07:00'}",
+            "routes.yaml:6: routes[0].quiet_hours.timezone: required key is missing",
+            id="no-zone",
+        ),
+        pytest.param(
+            "quiet_hours: {start: '22:00', end: '07:00', timezone: UTC, tz: UTC}",
+            "routes.yaml:6: routes[0].quiet_hours.tz: unknown key; "
+            "expected one of start, end, timezone, days",
+            id="unknown-quiet-key",
+        ),
+        pytest.param(
+            "quiet_hours: '22:00-07:00'",
+            "routes.yaml:6: routes[0].quiet_hours: expected a mapping, got '22:00-07:00'",
+            id="quiet-not-a-mapping",
+        ),
+    ],
+)
+def test_bad_noise_control_reports_one_exact_error(route: str, error: str) -> None:
+    """Each mistake in dedup_window or quiet_hours names file, line and key exactly."""
+    assert errors_of(route_doc(f"match: {{}}\nchannels: ['#a']\n{route}")) == [error]
+
+
+def test_bad_defaults_noise_control_names_the_defaults_key() -> None:
+    """A mistake under defaults: is reported at defaults.<key>."""
+    text = "version: 1\ndefaults:\n  dedup_window: -5m\nroutes: []\n"
+    assert errors_of(text) == [
+        "routes.yaml:3: defaults.dedup_window: '-5m' is not a duration (use e.g. 30s, 15m, 24h, 7d)"
+    ]

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import subprocess
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -193,6 +196,18 @@ async def silence_cli(settings: Settings, *args: str) -> str:
     return out.decode()
 
 
+async def routed(http: aiohttp.ClientSession, ops_url: str, event_id: str) -> dict[str, Any]:
+    """The live API's entry for `event_id` once the router has decided on it."""
+    for _ in range(150):
+        async with http.get(f"{ops_url}/api/events/{event_id}") as resp:
+            if resp.status == 200:
+                entry: dict[str, Any] = await resp.json()
+                if entry["status"] != "received":
+                    return entry
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"event {event_id} was not routed within 15 s")
+
+
 def silenced_count() -> float:
     """hub_events_silenced_total for Kapacitor, as this process counted it."""
     value = REGISTRY.get_sample_value("hub_events_silenced_total", {"source": "kapacitor"})
@@ -237,12 +252,13 @@ async def test_cli_silence_mutes_matching_events_until_removed(
         before = silenced_count()
         _, muted = await hub.post(alert("web-1", "critical", 1))
         _, heard = await hub.post(alert("web-2", "critical", 2))
-        await slack.wait_for(1, timeout=15)
-        await asyncio.sleep(1.0)  # the silenced alert, were it let through, would be posted by now
-        assert posted_ids(slack) == [heard["id"]]
+        entry = await routed(http, hub.ops_url, muted["id"])
+        assert entry["silenced"] is True
+        assert entry["status"] == "silenced"
         assert silenced_count() == before + 1
-        async with http.get(f"{hub.ops_url}/api/events/{muted['id']}") as resp:
-            assert (await resp.json())["silenced"] is True
+        await slack.wait_for(1, timeout=15)
+        await asyncio.sleep(0.5)  # the silenced alert, were it let through, would be posted by now
+        assert posted_ids(slack) == [heard["id"]]
 
         await silence_cli(settings, "remove", silence_id)
         assert await silence_cli(settings, "list") == "no silences\n"
@@ -250,3 +266,68 @@ async def test_cli_silence_mutes_matching_events_until_removed(
         _, back = await hub.post(alert("web-1", "critical", 3))
         await slack.wait_for(2, timeout=15)
     assert posted_ids(slack) == [heard["id"], back["id"]]
+
+
+EXPLAIN_ROUTES = """\
+version: 1
+routes:
+  - name: alerts
+    match: {source: kapacitor}
+    channels: ["#ops"]
+    dedup_window: 10m
+    quiet_hours: {start: "22:00", end: "07:00", timezone: Europe/Berlin}
+"""
+
+
+def explain(env: dict[str, str], routes: Path, fixture: Path) -> subprocess.CompletedProcess[str]:
+    """`hub routes explain` of a Kapacitor fixture, in `env` (a clean HUB_* environment)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "SLACK_"))}
+    args = ["routes", "explain", "--source", "kapacitor", "--routes", str(routes), str(fixture)]
+    return subprocess.run(
+        [hub_cli(), *args],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def test_routes_explain_shows_matching_silence_and_noise_control(
+    tmp_path: Path, fixtures_dir: Path
+) -> None:
+    """explain names the silence an event matches, says no channel gets it, and shows the
+    matching route's dedup_window and quiet_hours."""
+    routes = tmp_path / "routes.yaml"
+    routes.write_text(EXPLAIN_ROUTES)
+    state = SqliteState(tmp_path / "data")
+    (tmp_path / "data").mkdir()
+    await state.start()
+    try:
+        made = await SilenceStore(state).add({"source": "kapacitor"}, timedelta(hours=1), "r", "me")
+        await SilenceStore(state).add({"source": "github"}, timedelta(hours=1), "other", "me")
+    finally:
+        await state.close()
+    fixture = fixtures_dir / "kapacitor/alert.critical.json"
+    result = explain({"HUB_DATA_DIR": str(tmp_path / "data")}, routes, fixture)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "dedup_window 10m; quiet_hours 22:00–07:00 Europe/Berlin" in out
+    assert f"MATCH {made.id}: source=kapacitor" in out
+    assert "source=github" not in out
+    assert f"(silenced by {made.id}: none of these gets it)" in out
+
+
+def test_routes_explain_goes_on_without_a_reachable_state_store(
+    tmp_path: Path, fixtures_dir: Path
+) -> None:
+    """With the state store down, explain says so in one line and still routes the event."""
+    routes = tmp_path / "routes.yaml"
+    routes.write_text(EXPLAIN_ROUTES)
+    fixture = fixtures_dir / "kapacitor/alert.critical.json"
+    result = explain({"HUB_STATE_URL": "redis://127.0.0.1:9/0"}, routes, fixture)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    silences = lines[lines.index("silences:") + 1]
+    assert silences.startswith("  (state store not reachable, silences not checked: ")
+    assert any(line.startswith("  #ops  (routes: alerts)") for line in lines)
