@@ -10,7 +10,7 @@ import click
 
 from hub.event import Severity
 from hub.history import Entry, Filter, MemoryHistory
-from hub.history_log import Record, apply
+from hub.history_log import Folder, Record
 from hub.settings import parse_duration
 
 SEVERITIES = tuple(str(s) for s in Severity)
@@ -49,11 +49,11 @@ def tail(
     log = make_history_log(settings, make_broker(settings))
 
     async def go() -> None:
-        view = MemoryHistory()
+        folder = Folder(MemoryHistory())
         await log.start()
         try:
             async for record in log.read(start, follow):
-                entry = await apply(view, record)
+                entry = await folder.apply(record)
                 if entry is not None and where.accepts(entry):
                     click.echo(_line(record, entry, as_json))
         finally:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -69,9 +70,10 @@ class LogHistory:
 
     async def _follow(self) -> None:
         while True:
+            folder = Folder(self.view)
             try:
                 async for record in self.log.read(datetime.now(UTC) - self.backfill, follow=True):
-                    await apply(self.view, record)
+                    await folder.apply(record)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -120,23 +122,41 @@ class LogHistory:
         return self.view.subscribe()
 
 
-async def apply(view: MemoryHistory, record: Record) -> Entry | None:
-    """Fold one record into a view; the entry it changed (None if its event is unknown)."""
-    kind = record.get("kind")
-    if kind == "event":
-        event = Event.from_cloudevent(record["event"])
-        await view.record_event(event)
-        return await view.get(event.id)
-    entry = await view.get(str(record.get("id")))
-    if entry is None:
-        return None
-    if kind == "routing":
-        await view.record_routing(
-            entry.event, record["routes"], record["channels"], (), bool(record.get("silenced"))
-        )
-    elif kind == "delivery":
-        await view.record_delivery(entry.event, record["channel"], record["outcome"])
-    return await view.get(entry.event.id)
+class Folder:
+    """Folds records into a view. A routing or delivery record can be logged before its event
+    (the router may finish before the receiver writes its record): it waits for the event."""
+
+    MAX_WAITING = 10_000
+
+    def __init__(self, view: MemoryHistory) -> None:
+        self.view = view
+        self._waiting: OrderedDict[str, list[Record]] = OrderedDict()
+
+    async def apply(self, record: Record) -> Entry | None:
+        """Fold one record in; the entry it changed (None while its event is still unknown)."""
+        if record.get("kind") == "event":
+            event = Event.from_cloudevent(record["event"])
+            await self.view.record_event(event)
+            for early in self._waiting.pop(event.id, []):
+                await self._fold(early, event)
+            return await self.view.get(event.id)
+        event_id = str(record.get("id"))
+        entry = await self.view.get(event_id)
+        if entry is None:
+            self._waiting.setdefault(event_id, []).append(record)
+            while len(self._waiting) > self.MAX_WAITING:
+                self._waiting.popitem(last=False)
+            return None
+        await self._fold(record, entry.event)
+        return await self.view.get(event_id)
+
+    async def _fold(self, record: Record, event: Event) -> None:
+        if record.get("kind") == "routing":
+            await self.view.record_routing(
+                event, record["routes"], record["channels"], (), bool(record.get("silenced"))
+            )
+        elif record.get("kind") == "delivery":
+            await self.view.record_delivery(event, record["channel"], record["outcome"])
 
 
 SCHEMA = """

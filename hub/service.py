@@ -75,9 +75,16 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
         await parts.history.start()
         stack.push_async_callback(parts.history.stop)
         stack.push_async_callback(parts.notifier.close)
+        started = asyncio.Event()
+
+        async def stages_started() -> None:
+            if not started.is_set():
+                raise ConnectionError("still starting")
+
         checks: dict[str, Check] = {
             "broker": parts.broker.ping,
             "state": parts.state.ping,
+            "stages": stages_started,
             **parts.checks,
         }
         explain = None if routes is None else _explainer(routes)
@@ -117,6 +124,7 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
             site = await _serve(
                 public_app(receiver, settings.max_body_bytes, chatops), settings.listen
             )
+        started.set()
         log.info(
             "hub started", stages=list(stages), listen=settings.listen, ops=settings.ops_listen
         )
