@@ -35,7 +35,9 @@ async def _bare(request: web.Request) -> web.Response:
         body = parse_qs(body.decode())["payload"][0].encode()
     doc = json.loads(body)
     kind = request.match_info["source"]
-    return web.json_response({"id": str(doc.get("id", "")), "type": kind, "duplicate": False}, status=202)
+    return web.json_response(
+        {"id": str(doc.get("id", "")), "type": kind, "duplicate": False}, status=202
+    )
 
 
 def bare_app() -> web.Application:

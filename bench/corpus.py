@@ -7,7 +7,6 @@ hashes the body, and each request gets a body of its own (Travis re-signed).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -68,7 +67,7 @@ def templates(fixtures: Path = FIXTURES) -> list[Template]:
 
 
 def requests(count: int, start: int = 0, only: str | None = None) -> Iterator[signing.Signed]:
-    """`count` signed requests cycling through the fixtures (or one source's), numbered from `start`."""
+    """`count` signed requests cycling through the fixtures (or one source's), from `start`."""
     pool = [t for t in templates() if only is None or t.path.endswith("/" + only)]
     for n in range(start, start + count):
         yield pool[n % len(pool)].render(n)
@@ -83,13 +82,3 @@ def event_id(signed: signing.Signed) -> str:
     if signed.source == "sentry":
         return signed.headers["Request-ID"]
     return body_id(signed.source, signed.body)
-
-
-def github_for_repo(fixture: str, repo: str, n: int) -> signing.Signed:
-    """A GitHub fixture re-signed with `repository.full_name` set to `repo` (for routing by repo)."""
-    path = FIXTURES / fixture
-    payload = json.loads(path.read_bytes())
-    payload.setdefault("repository", {})["full_name"] = repo
-    body = json.dumps(payload).encode()
-    kind = path.name.split(".", 1)[0]
-    return signing.github(body, kind, delivery=f"00000000-0000-4000-8000-{n:012d}")

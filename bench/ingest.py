@@ -16,7 +16,7 @@ from typing import Any
 
 from bench import corpus, loadgen
 from bench.ceilings import amqp_ceiling, sqlite_ceiling
-from bench.procs import metrics, rss_mib, stack, workdir
+from bench.procs import CpuMeter, metrics, rss_mib, stack, workdir
 from bench.stats import medians, ratio
 from bench.wrkrun import run_wrk, write_corpus
 from tests.harness import free_port
@@ -45,7 +45,11 @@ def broker_bodies() -> list[bytes]:
 async def _framework(corpus_path: Path, seconds: float) -> dict[str, float]:
     port = free_port()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.ceilings", "--listen", f"127.0.0.1:{port}",
+        sys.executable,
+        "-m",
+        "bench.ceilings",
+        "--listen",
+        f"127.0.0.1:{port}",
         stderr=asyncio.subprocess.DEVNULL,
     )
     try:
@@ -59,11 +63,14 @@ async def _framework(corpus_path: Path, seconds: float) -> dict[str, float]:
 
 async def _hub(profile: str, corpus_path: Path, seconds: float) -> dict[str, float]:
     async with stack(profile, ["receiver"]) as (settings, procs):
+        cpu = CpuMeter(procs)
+        cpu.start()
         result = await run_wrk(f"http://{settings.listen}", corpus_path, seconds, CONNECTIONS)
+        cores = cpu.stop()
         counted = await metrics(settings)
         rss = rss_mib(procs)
     duplicates = counted.get("hub_webhooks_received_total:duplicate", 0)
-    refused = result.requests - result.accepted
+    refused = sum(n for status, n in result.statuses.items() if status != "202")
     if duplicates or refused or result.socket_errors:
         raise RuntimeError(
             f"hub refused {refused} ({result.statuses}), {duplicates} duplicates, "
@@ -75,6 +82,7 @@ async def _hub(profile: str, corpus_path: Path, seconds: float) -> dict[str, flo
         "p99_ms": result.p99_ms,
         "rss_mib": max(rss.values()),
         "travis_skipped": result.travis_skipped,
+        **{f"cores_{k}": v for k, v in cores.items()},
     }
 
 
@@ -93,7 +101,7 @@ async def _half_rate_latency(profile: str, rate: float, seconds: float) -> dict[
     return loadgen.summarize(samples)
 
 
-async def run(profile: str, seconds: float, runs: int) -> dict[str, Any]:
+async def run(profile: str, seconds: float, runs: int, half_rate: bool = True) -> dict[str, Any]:
     """Medians over `runs` of hub, framework ceiling and broker ceiling; ratios to the lower."""
     bodies = broker_bodies()
     async with workdir() as tmp:
@@ -130,6 +138,8 @@ async def run(profile: str, seconds: float, runs: int) -> dict[str, Any]:
         "ratio_to_lower_ceiling": ratio(hub["rate"], lower),
         "all_runs": {"hub": hub_runs, "framework": framework_runs, "broker": broker_runs},
     }
-    half = hub["rate"] / 2 if profile == "distributed" else 1000.0
-    result["half_rate"] = {"rate": half, **await _half_rate_latency(profile, half, seconds)}
+    if half_rate:
+        # Embedded: half the 2,000/s target, as the issue asks; distributed: half of its own rate.
+        half = hub["rate"] / 2 if profile == "distributed" else 1000.0
+        result["half_rate"] = {"rate": half, **await _half_rate_latency(profile, half, seconds)}
     return result

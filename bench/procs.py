@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -37,7 +38,10 @@ async def workdir() -> AsyncIterator[Path]:
 
 
 def settings_for(
-    tmp: Path, profile: str, slack_url: str = "http://127.0.0.1:9/api/", routes: str = ROUTES_ALL,
+    tmp: Path,
+    profile: str,
+    slack_url: str = "http://127.0.0.1:9/api/",
+    routes: str = ROUTES_ALL,
     **overrides: Any,
 ) -> Settings:
     """Settings for a bench hub: production defaults (log level info), own ports and prefix."""
@@ -53,7 +57,7 @@ def settings_for(
     return hub_settings(tmp, slack_url, routes, **{**values, **overrides})
 
 
-def with_ports(settings: Settings, tmp: Path) -> Settings:
+def with_ports(settings: Settings) -> Settings:
     """The same hub with an ops port of its own (one per extra process of a stage)."""
     from tests.harness import free_port
 
@@ -68,21 +72,28 @@ async def hub_processes(
     procs: list[HubProcess] = []
     try:
         for n, command in enumerate(commands):
-            own = settings if n == 0 else with_ports(settings, logs)
+            own = settings if n == 0 else with_ports(settings)
             proc = HubProcess(own, command, logs / f"{command}-{n}.log")
             procs.append(proc)
         await asyncio.gather(*(p.start() for p in procs))
         yield procs
     finally:
-        for proc in procs:
-            if proc.process is not None and proc.process.returncode is None:
-                proc.process.terminate()
-        for proc in procs:
-            if proc.process is not None:
-                try:
-                    await asyncio.wait_for(proc.process.wait(), 30)
-                except TimeoutError:
-                    await proc.stop()
+        await asyncio.gather(*(_stop(proc) for proc in procs))
+
+
+STOP_GRACE = 15.0
+"""Seconds a process gets to exit after SIGTERM before it is killed (all stop in parallel)."""
+
+
+async def _stop(proc: HubProcess) -> None:
+    if proc.process is None or proc.process.returncode is not None:
+        return
+    proc.process.terminate()
+    try:
+        await asyncio.wait_for(proc.process.wait(), STOP_GRACE)
+    except TimeoutError:
+        print(f"  (hub {proc.command} still running {STOP_GRACE:.0f} s after SIGTERM: killed)")
+        await proc.stop()
 
 
 async def cleanup(settings: Settings) -> None:
@@ -101,8 +112,11 @@ async def cleanup(settings: Settings) -> None:
 
 @asynccontextmanager
 async def stack(
-    profile: str, commands: Sequence[str], slack_url: str = "http://127.0.0.1:9/api/",
-    routes: str = ROUTES_ALL, **overrides: Any,
+    profile: str,
+    commands: Sequence[str],
+    slack_url: str = "http://127.0.0.1:9/api/",
+    routes: str = ROUTES_ALL,
+    **overrides: Any,
 ) -> AsyncIterator[tuple[Settings, list[HubProcess]]]:
     """A fresh hub (data dir, prefix, Redis keys) running `commands`; everything removed after."""
     async with AsyncExitStack() as exits:
@@ -128,9 +142,10 @@ def rss_mib(procs: Sequence[HubProcess]) -> dict[str, float]:
 
 async def metrics(settings: Settings) -> dict[str, float]:
     """The ops port's Prometheus samples summed by metric name and outcome label."""
-    async with aiohttp.ClientSession() as http, http.get(
-        f"http://{settings.ops_listen}/metrics"
-    ) as resp:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://{settings.ops_listen}/metrics") as resp,
+    ):
         text = await resp.text()
     totals: dict[str, float] = {}
     for line in text.splitlines():
@@ -145,3 +160,48 @@ async def metrics(settings: Settings) -> dict[str, float]:
         except ValueError:
             continue
     return totals
+
+
+class CpuMeter:
+    """CPU seconds used by hub processes, RabbitMQ, Redis and the whole machine over a span."""
+
+    SERVICES = ("beam.smp", "redis-server")
+
+    def __init__(self, procs: Sequence[HubProcess] = ()) -> None:
+        self.watched: dict[str, psutil.Process] = {}
+        for n, proc in enumerate(procs):
+            assert proc.process is not None
+            self.watched[f"{proc.command}-{n}"] = psutil.Process(proc.process.pid)
+        for found in psutil.process_iter(["name"]):
+            if found.info["name"] in self.SERVICES:
+                self.watched[found.info["name"]] = found
+        self._start: dict[str, float] = {}
+        self._machine = 0.0
+        self._wall = 0.0
+
+    def _times(self) -> dict[str, float]:
+        times = {}
+        for name, proc in self.watched.items():
+            try:
+                t = proc.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            times[name] = t.user + t.system
+        return times
+
+    def start(self) -> None:
+        """Mark the beginning of the span."""
+        self._start = self._times()
+        busy = psutil.cpu_times()
+        self._machine = sum(busy) - busy.idle - getattr(busy, "iowait", 0.0)
+        self._wall = time.monotonic()
+
+    def stop(self) -> dict[str, float]:
+        """Cores used on average since `start`, per process and for the machine."""
+        wall = time.monotonic() - self._wall
+        now = self._times()
+        used = {k: round((now[k] - self._start[k]) / wall, 2) for k in now if k in self._start}
+        busy = psutil.cpu_times()
+        machine = sum(busy) - busy.idle - getattr(busy, "iowait", 0.0)
+        used["machine"] = round((machine - self._machine) / wall, 2)
+        return used

@@ -1,8 +1,11 @@
-"""Profile a hub receiver under wrk load with py-spy; print where the time goes.
+"""Profile hub under load with py-spy; print where the time goes.
 
 `python -m bench.profile [distributed|embedded] [seconds]` samples the receiver process while
-wrk drives it at 64 connections, writes a flame graph (SVG) and the collapsed stacks next to
-bench/results/, and prints the functions with the most inclusive and self time.
+wrk drives it at 64 connections; `python -m bench.profile pipeline [rate] [seconds]` samples the
+distributed receiver, router and deliverer while end-to-end traffic flows at `rate`. Collapsed
+stacks go to bench/results/profile-*.txt; the functions with the most inclusive and self time
+are printed (asyncio tasks resumed from C show up as separate stack roots, so inclusive shares
+of coroutines are lower bounds).
 """
 
 from __future__ import annotations
@@ -57,19 +60,84 @@ async def profile(profile_name: str, seconds: float) -> str:
             pid = str(procs[0].process.pid)
             collapsed = RESULTS / f"profile-{profile_name}.txt"
             spy = await asyncio.create_subprocess_exec(
-                str(Path(sys.executable).parent / "py-spy"), "record", "--pid", pid,
-                "--duration", str(int(seconds)), "--rate", "250", "--format", "raw",
-                "--output", str(collapsed), "--nonblocking",
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+                str(Path(sys.executable).parent / "py-spy"),
+                "record",
+                "--pid",
+                pid,
+                "--duration",
+                str(int(seconds)),
+                "--rate",
+                "250",
+                "--format",
+                "raw",
+                "--output",
+                str(collapsed),
+                "--nonblocking",
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
             )
             await run_wrk(f"http://{settings.listen}", corpus_path, seconds + 1, 64)
             await spy.wait()
     return summarize(collapsed)
 
 
+async def _spy(pid: int, seconds: float, out: Path) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "py-spy"),
+        "record",
+        "--pid",
+        str(pid),
+        "--duration",
+        str(int(seconds)),
+        "--rate",
+        "100",
+        "--format",
+        "raw",
+        "--output",
+        str(out),
+        "--nonblocking",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
+async def profile_pipeline(rate: float, seconds: float) -> str:
+    """Sample receiver, router and deliverer while end-to-end traffic flows at `rate`."""
+    from bench import e2e, loadgen
+    from bench.slackside import SlackSide
+
+    RESULTS.mkdir(exist_ok=True)
+    slack = SlackSide()
+    slack_url = await slack.start()
+    summaries = []
+    try:
+        commands = e2e.commands("distributed")
+        async with stack("distributed", commands, slack_url, e2e.routes()) as (settings, procs):
+            requests = e2e.events(int(rate * seconds), start=0)
+            outputs = []
+            spies = []
+            for proc in procs:
+                assert proc.process is not None
+                outputs.append(RESULTS / f"profile-pipeline-{proc.command}.txt")
+                spies.append(await _spy(proc.process.pid, seconds, outputs[-1]))
+            await loadgen.open_loop(f"http://{settings.listen}", requests, rate)
+            for spy in spies:
+                await spy.wait()
+        for out in outputs:
+            summaries.append(f"== {out.name}\n{summarize(out, top=20)}")
+    finally:
+        await slack.stop()
+    return "\n".join(summaries)
+
+
 def main() -> None:
-    """Profile one profile's receiver and print the summary."""
+    """`[distributed|embedded] [seconds]` profiles a receiver; `pipeline [rate] [seconds]` all."""
     name = sys.argv[1] if len(sys.argv) > 1 else "distributed"
+    if name == "pipeline":
+        rate = float(sys.argv[2]) if len(sys.argv) > 2 else 100.0
+        seconds = float(sys.argv[3]) if len(sys.argv) > 3 else 10.0
+        print(asyncio.run(profile_pipeline(rate, seconds)))
+        return
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 8.0
     print(asyncio.run(profile(name, seconds)))
 

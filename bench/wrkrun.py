@@ -67,7 +67,11 @@ def write_corpus(
     """
     chosen = corpus.templates() if templates is None else templates
     travis_lines = path.with_suffix(".travis")
-    lines = ["return {", f"travis_file = {lua_string(str(travis_lines).encode())},", "templates = {"]
+    lines = [
+        "return {",
+        f"travis_file = {lua_string(str(travis_lines).encode())},",
+        "templates = {",
+    ]
     for t in chosen:
         if t.path == "/hooks/travis":
             lines.append("{travis=true},")
