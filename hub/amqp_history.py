@@ -11,7 +11,7 @@ import aio_pika
 
 from hub.amqp import AmqpBroker
 from hub.event import CLOUDEVENTS_CONTENT_TYPE
-from hub.history_log import Record
+from hub.history_log import CAUGHT_UP, Record
 from hub.log import get_logger
 
 log = get_logger("hub.history")
@@ -49,13 +49,20 @@ class AmqpHistoryLog:
             await channel.set_qos(prefetch_count=500)
             queue = await channel.get_queue(self.broker.topology.events_log, ensure=False)
             offset: datetime | str = since if since is not None else "first"
+            caught_up = False
             async with queue.iterator(arguments={"x-stream-offset": offset}) as messages:
                 while True:
                     try:
                         message = await asyncio.wait_for(
-                            messages.__anext__(), None if follow else IDLE
+                            messages.__anext__(), None if caught_up else IDLE
                         )
-                    except (TimeoutError, StopAsyncIteration):
+                    except TimeoutError:
+                        if not follow:
+                            return
+                        caught_up = True
+                        yield CAUGHT_UP
+                        continue
+                    except StopAsyncIteration:
                         return
                     await message.ack()
                     if message.content_type == CLOUDEVENTS_CONTENT_TYPE:

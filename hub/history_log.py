@@ -45,20 +45,34 @@ class HistoryLog(Protocol):
         """Records from `since` (None: all kept), then new ones as they come if `follow`."""
 
 
+CAUGHT_UP: Record = {"kind": "caught_up"}
+"""Yielded once by a following read when the records that already existed are all read."""
+
+
 class LogHistory:
     """`History` for the stages and the live page: writes go to the log, reads come from
-    an in-memory view that follows the log, so every process sees every stage's records."""
+    an in-memory view that follows the log, so every process sees every stage's records.
+
+    The view follows the log only once somebody reads it (the live page, `/hub why`), so
+    workers nobody watches do not spend their CPU re-reading the history stream.
+    """
 
     def __init__(self, log: HistoryLog, backfill: timedelta = timedelta(hours=1)) -> None:
         self.log = log
         self.view = MemoryHistory()
         self.backfill = backfill
         self._follower: asyncio.Task[None] | None = None
+        self._caught_up = asyncio.Event()
 
     async def start(self) -> None:
-        """Open the log and follow it into the in-memory view."""
+        """Open the log (following starts with the first read)."""
         await self.log.start()
-        self._follower = asyncio.create_task(self._follow())
+
+    async def _following(self, wait: float = 3.0) -> None:
+        if self._follower is None:
+            self._follower = asyncio.create_task(self._follow())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._caught_up.wait(), wait)
 
     async def stop(self) -> None:
         """Stop following and close the log."""
@@ -73,7 +87,10 @@ class LogHistory:
             folder = Folder(self.view)
             try:
                 async for record in self.log.read(datetime.now(UTC) - self.backfill, follow=True):
-                    await folder.apply(record)
+                    if record is CAUGHT_UP:
+                        self._caught_up.set()
+                    else:
+                        await folder.apply(record)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -111,15 +128,19 @@ class LogHistory:
 
     async def recent(self, limit: int = 100, where: Filter | None = None) -> list[Entry]:
         """From the view."""
+        await self._following()
         return await self.view.recent(limit, where)
 
     async def get(self, event_id: str) -> Entry | None:
         """From the view."""
+        await self._following()
         return await self.view.get(event_id)
 
-    def subscribe(self) -> AsyncIterator[Entry]:
+    async def subscribe(self) -> AsyncIterator[Entry]:
         """From the view."""
-        return self.view.subscribe()
+        await self._following(wait=0)
+        async for entry in self.view.subscribe():
+            yield entry
 
 
 class Folder:
@@ -140,6 +161,8 @@ class Folder:
             for early in self._waiting.pop(event.id, []):
                 await self._fold(early, event)
             return await self.view.get(event.id)
+        if record.get("kind") not in ("routing", "delivery"):
+            return None
         event_id = str(record.get("id"))
         entry = await self.view.get(event_id)
         if entry is None:
@@ -213,6 +236,8 @@ class SqliteHistoryLog:
         )
         for (body,) in rows:
             yield json.loads(body)
+        if follow:
+            yield CAUGHT_UP
         while follow:
             await asyncio.sleep(self.poll_interval)
             rows = await self.db.run(
