@@ -6,12 +6,15 @@ import json
 import math
 import platform
 import statistics
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
+SMOKE_RESULTS = Path(tempfile.gettempdir()) / "hub-bench-smoke"
+"""Smoke runs (CI) leave the checkout clean."""
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -40,9 +43,10 @@ def ratio(value: float, baseline: float) -> float:
 
 
 def save(name: str, result: dict[str, Any], smoke: bool) -> Path:
-    """Write one scenario's result to bench/results/<name>.json (smoke runs: <name>.smoke.json)."""
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{name}{'.smoke' if smoke else ''}.json"
+    """Write one scenario's result to bench/results/<name>.json (smoke runs: to a temp dir)."""
+    folder = SMOKE_RESULTS if smoke else RESULTS
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{name}.json"
     doc = {
         "scenario": name,
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
