@@ -341,7 +341,7 @@ class AmqpBroker:
         self._specs.clear()
         for queue, tag in self._consumers:
             try:
-                await queue.cancel(tag)
+                await asyncio.wait_for(queue.cancel(tag), 5)
             except Exception as exc:
                 log.warning("consumer cancel failed", queue=queue.name, error=str(exc))
         self._consumers.clear()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
 
 import aio_pika
+from aio_pika.abc import AbstractIncomingMessage
 
 from hub.amqp import AmqpBroker
 from hub.event import CLOUDEVENTS_CONTENT_TYPE
@@ -16,6 +18,7 @@ from hub.log import get_logger
 
 log = get_logger("hub.history")
 
+CLOSE_TIMEOUT = 5.0
 IDLE = 1.0
 """Without `follow`, reading ends once the stream has been quiet this long (caught up)."""
 
@@ -48,26 +51,26 @@ class AmqpHistoryLog:
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=500)
             queue = await channel.get_queue(self.broker.topology.events_log, ensure=False)
+            inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
             offset: datetime | str = since if since is not None else "first"
+            await queue.consume(inbox.put, arguments={"x-stream-offset": offset})
             caught_up = False
-            async with queue.iterator(arguments={"x-stream-offset": offset}) as messages:
-                while True:
-                    try:
-                        message = await asyncio.wait_for(
-                            messages.__anext__(), None if caught_up else IDLE
-                        )
-                    except TimeoutError:
-                        if not follow:
-                            return
-                        caught_up = True
-                        yield CAUGHT_UP
-                        continue
-                    except StopAsyncIteration:
+            while True:
+                try:
+                    message = await asyncio.wait_for(inbox.get(), None if caught_up else IDLE)
+                except TimeoutError:
+                    if not follow:
                         return
-                    await message.ack()
-                    if message.content_type == CLOUDEVENTS_CONTENT_TYPE:
-                        yield {"kind": "event", "event": json.loads(message.body)}
-                    else:
-                        yield json.loads(message.body)
+                    caught_up = True
+                    yield CAUGHT_UP
+                    continue
+                await message.ack()
+                if message.content_type == CLOUDEVENTS_CONTENT_TYPE:
+                    yield {"kind": "event", "event": json.loads(message.body)}
+                else:
+                    yield json.loads(message.body)
         finally:
-            await connection.close()
+            # Closing the connection ends the consumer too; a graceful basic.cancel first
+            # has been seen to hang, and a reader must never hold up a shutdown.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(connection.close(), CLOSE_TIMEOUT)

@@ -78,8 +78,8 @@ class LogHistory:
         """Stop following and close the log."""
         if self._follower is not None:
             self._follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._follower
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._follower, 10)
         await self.log.close()
 
     async def _follow(self) -> None:
