@@ -142,11 +142,7 @@ class FakeSlack:
         channel: str | None = None,
     ) -> None:
         """Wait until at least `count` posts were accepted; TimeoutError after `timeout` s."""
-        assert self._changed is not None, "start() the fake first"
-        async with self._changed:
-            await asyncio.wait_for(
-                self._changed.wait_for(lambda: len(self.posts(channel)) >= count), timeout
-            )
+        await self.wait_until(lambda: len(self.posts(channel)) >= count, timeout)
 
     def event_ids(self, channel: str | None = None) -> list[str]:
         """Event ids named by the metadata of accepted posts (a digest names several), in order."""
@@ -163,12 +159,7 @@ class FakeSlack:
         channel: str | None = None,
     ) -> None:
         """Wait until posts name `count` distinct events; TimeoutError after `timeout` s."""
-        assert self._changed is not None, "start() the fake first"
-        async with self._changed:
-            await asyncio.wait_for(
-                self._changed.wait_for(lambda: len(set(self.event_ids(channel))) >= count),
-                timeout,
-            )
+        await self.wait_until(lambda: len(set(self.event_ids(channel))) >= count, timeout)
 
     def response_url(self, name: str) -> str:
         """A response_url for a slash command or interaction; its posts land in `responses`."""
