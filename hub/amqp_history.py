@@ -12,7 +12,7 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
 from hub.amqp import AmqpBroker
-from hub.event import CLOUDEVENTS_CONTENT_TYPE
+from hub.event import CLOUDEVENTS_CONTENT_TYPE, Event
 from hub.history_log import CAUGHT_UP, Record
 from hub.log import get_logger
 
@@ -35,10 +35,11 @@ class AmqpHistoryLog:
     async def close(self) -> None:
         """Nothing of its own to close."""
 
+    async def append_event(self, event: Event) -> None:
+        """Nothing to do: the stream is bound to hub.events, so it has every event already."""
+
     async def append(self, record: Record) -> None:
-        """Publish a routing or delivery record; events are in the stream already."""
-        if record.get("kind") == "event":
-            return
+        """Publish a routing or delivery record."""
         try:
             await self.broker.publish_history(json.dumps(record).encode())
         except Exception as exc:

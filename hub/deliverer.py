@@ -39,7 +39,6 @@ class _Item:
 class _Lane:
     bucket: TokenBucket
     items: deque[_Item] = field(default_factory=deque)
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
 
 
@@ -78,7 +77,6 @@ class Deliverer:
             lane = self._lanes[delivery.channel] = _Lane(TokenBucket(self.rate, self.burst))
         item = _Item(delivery)
         lane.items.append(item)
-        lane.wake.set()
         if lane.task is None or lane.task.done():
             lane.task = asyncio.create_task(self._run(delivery.channel, lane))
         try:

@@ -38,6 +38,9 @@ class HistoryLog(Protocol):
     async def close(self) -> None:
         """Close storage."""
 
+    async def append_event(self, event: Event) -> None:
+        """Store an accepted event's record, unless the log receives events by itself."""
+
     async def append(self, record: Record) -> None:
         """Store one record (best effort: a failure is logged, never raised)."""
 
@@ -99,7 +102,7 @@ class LogHistory:
 
     async def record_event(self, event: Event) -> None:
         """Append the event."""
-        await self.log.append({"kind": "event", "event": event.to_cloudevent()})
+        await self.log.append_event(event)
 
     async def record_routing(
         self,
@@ -208,6 +211,10 @@ class SqliteHistoryLog:
     async def close(self) -> None:
         """Close the file."""
         await self.db.close()
+
+    async def append_event(self, event: Event) -> None:
+        """The event itself, payload included, as the first record of its history."""
+        await self.append({"kind": "event", "event": event.to_cloudevent()})
 
     async def append(self, record: Record) -> None:
         """Insert (group commit); every 1,000th append also trims past the retention."""
