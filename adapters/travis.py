@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import functools
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -15,6 +14,7 @@ from adapters._payload import (
     clip,
     escape,
     first_line,
+    form_unquote,
     human_duration,
     labels,
     link,
@@ -123,13 +123,20 @@ class TravisAdapter:
 
 def _signed_payload(request: WebhookRequest) -> bytes:
     """The signed payload: the url-decoded `payload` form field, or a raw JSON body."""
+    found = request.memo.get("travis_payload")
+    if found is None:
+        found = request.memo["travis_payload"] = _payload_of(request)
+    return bytes(found)
+
+
+def _payload_of(request: WebhookRequest) -> bytes:
     content_type = request.content_type
     sniffed_form = not content_type and request.body.lstrip().startswith(b"payload=")
     if content_type == _FORM or sniffed_form:
         for pair in request.body.split(b"&"):
             name, _, value = pair.partition(b"=")
-            if unquote_to_bytes(name.replace(b"+", b" ")) == b"payload":
-                return unquote_to_bytes(value.replace(b"+", b" "))
+            if form_unquote(name) == b"payload":
+                return form_unquote(value)
         raise BadPayload("the form body has no `payload` field; Travis posts payload=<JSON>")
     if content_type in (_JSON, ""):
         return request.body

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from hub import jsonio
 from hub.event import Event
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ class Delivery:
 
     def to_json_bytes(self) -> bytes:
         """The JSON message carried on the deliveries queues."""
-        return json.dumps(
+        return jsonio.dumps(
             {
                 "event": self.event.to_cloudevent(),
                 "channel": self.channel,
@@ -39,14 +39,13 @@ class Delivery:
                 "thread": self.thread,
                 "digest": self.digest,
                 "held": [e.to_cloudevent() for e in self.held],
-            },
-            separators=(",", ":"),
-        ).encode()
+            }
+        )
 
     @classmethod
     def from_json_bytes(cls, body: bytes) -> Delivery:
         """Parse a deliveries-queue message."""
-        doc = json.loads(body)
+        doc = jsonio.loads(body)
         return cls(
             event=Event.from_cloudevent(doc["event"]),
             channel=doc["channel"],

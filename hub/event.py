@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from hub import jsonio
 
 CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"
 
@@ -85,13 +86,13 @@ class Event(BaseModel):
                 continue
             doc[name] = _rfc3339(value) if isinstance(value, datetime) else str(value)
         # CloudEvents extension values are scalars, so the label map travels as a JSON string.
-        doc["labels"] = json.dumps(self.labels, sort_keys=True, separators=(",", ":"))
+        doc["labels"] = jsonio.dumps_sorted(self.labels)
         doc["data"] = self.data
         return doc
 
     def to_json_bytes(self) -> bytes:
         """The CloudEvents JSON bytes carried on the broker."""
-        return json.dumps(self.to_cloudevent(), separators=(",", ":")).encode()
+        return jsonio.dumps(self.to_cloudevent())
 
     @classmethod
     def from_cloudevent(cls, doc: dict[str, Any]) -> Event:
@@ -104,7 +105,7 @@ class Event(BaseModel):
             type=doc["type"],
             time=doc["time"],
             subject=doc.get("subject"),
-            labels=json.loads(labels) if isinstance(labels, str) else labels,
+            labels=jsonio.loads(labels) if isinstance(labels, str) else labels,
             data=doc.get("data"),
             **{k: v for k, v in fields.items() if v is not None},
         )
@@ -112,7 +113,7 @@ class Event(BaseModel):
     @classmethod
     def from_json_bytes(cls, body: bytes) -> Event:
         """Parse the CloudEvents JSON bytes read from the broker."""
-        return cls.from_cloudevent(json.loads(body))
+        return cls.from_cloudevent(jsonio.loads(body))
 
 
 def _rfc3339(value: datetime) -> str:

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import redis.asyncio as redis
 
+from hub.redis_batch import Pipeliner
+
 
 class RedisState:
     """`StateStore` on Redis; keys live under one prefix."""
@@ -14,14 +16,19 @@ class RedisState:
         self.url = url
         self.prefix = prefix + ":"
         self._redis: redis.Redis | None = None
+        self._pipeliner: Pipeliner | None = None
 
     async def start(self) -> None:
         """Connect and check the server answers."""
         self._redis = redis.Redis.from_url(self.url, decode_responses=True)
+        self._pipeliner = Pipeliner(self._redis)
         await self.ping()
 
     async def close(self) -> None:
         """Close the connection pool."""
+        if self._pipeliner is not None:
+            await self._pipeliner.close()
+            self._pipeliner = None
         if self._redis is not None:
             await self._redis.aclose()
             self._redis = None
@@ -32,26 +39,32 @@ class RedisState:
             raise ConnectionError("state store not started")
         return self._redis
 
+    @property
+    def _p(self) -> Pipeliner:
+        if self._pipeliner is None:
+            raise ConnectionError("state store not started")
+        return self._pipeliner
+
     async def ping(self) -> None:
         """Raise unless Redis answers PING."""
         await self._r.ping()
 
     async def add(self, key: str, value: str, ttl: timedelta | None = None) -> bool:
-        """SET NX with expiry."""
-        return bool(await self._r.set(self.prefix + key, value, nx=True, px=_ms(ttl)))
+        """SET NX with expiry (pipelined with whatever else is asked in this loop turn)."""
+        return bool(await self._p.execute("SET", self.prefix + key, value, *_px(ttl), "NX"))
 
     async def put(self, key: str, value: str, ttl: timedelta | None = None) -> None:
         """SET with optional expiry."""
-        await self._r.set(self.prefix + key, value, px=_ms(ttl))
+        await self._p.execute("SET", self.prefix + key, value, *_px(ttl))
 
     async def get(self, key: str) -> str | None:
         """GET."""
-        value = await self._r.get(self.prefix + key)
+        value = await self._p.execute("GET", self.prefix + key)
         return None if value is None else str(value)
 
     async def delete(self, key: str) -> None:
         """DEL."""
-        await self._r.delete(self.prefix + key)
+        await self._p.execute("DEL", self.prefix + key)
 
     async def scan(self, prefix: str) -> dict[str, str]:
         """SCAN MATCH prefix* then MGET."""
@@ -81,5 +94,5 @@ def _glob_escape(text: str) -> str:
     return "".join("\\" + c if c in "*?[]\\" else c for c in text)
 
 
-def _ms(ttl: timedelta | None) -> int | None:
-    return None if ttl is None else max(1, int(ttl.total_seconds() * 1000))
+def _px(ttl: timedelta | None) -> tuple[str | int, ...]:
+    return () if ttl is None else ("PX", max(1, int(ttl.total_seconds() * 1000)))

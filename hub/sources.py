@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from hub.event import Event
 
@@ -19,6 +19,8 @@ class WebhookRequest:
     body: bytes
     received_at: datetime
     query: Mapping[str, str] = field(default_factory=dict)
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Scratch space for what an adapter's verify and normalize both derive from the body."""
 
     @property
     def content_type(self) -> str:

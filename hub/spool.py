@@ -90,7 +90,8 @@ class SpooledBroker:
         """Publish to the broker; when it is away (or events already wait), spool instead."""
         if not self._count:
             try:
-                await asyncio.wait_for(self.broker.publish_event(event), self.publish_timeout)
+                async with asyncio.timeout(self.publish_timeout):  # no task, unlike wait_for
+                    await self.broker.publish_event(event)
                 return
             except Exception as exc:
                 log.warning("broker unavailable; spooling", error=str(exc) or type(exc).__name__)

@@ -77,3 +77,28 @@ async def test_take_returns_the_list_in_order_and_empties_it(state: StateStore) 
         await state.push("held", value)
     assert await state.take("held") == ["one", "two", "three"]
     assert await state.take("held") == []
+
+
+async def test_redis_commands_of_one_loop_turn_each_get_their_own_answer() -> None:
+    """Concurrent commands share pipelines, yet each gets its own result, or its own error."""
+    store = RedisState(REDIS_URL, prefix=f"test-{uuid.uuid4().hex[:8]}")
+    await store.start()
+    try:
+        await store.push("a-list", "x")  # GET on a list is a WRONGTYPE error for that command only
+        results = await asyncio.gather(
+            *(store.put(f"k{n}", f"v{n}", timedelta(minutes=1)) for n in range(200))
+        )
+        assert results == [None] * 200
+        got = await asyncio.gather(
+            *(store.get(f"k{n}") for n in range(200)),
+            store.get("list:a-list"),
+            store.add("k7", "again", timedelta(minutes=1)),
+            store.add("fresh", "1", timedelta(minutes=1)),
+            return_exceptions=True,
+        )
+        assert got[:200] == [f"v{n}" for n in range(200)]
+        assert isinstance(got[200], Exception)
+        assert "WRONGTYPE" in str(got[200])
+        assert got[201:] == [False, True]
+    finally:
+        await store.close()
