@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
+import structlog
 from multidict import CIMultiDict
 
 from hub.cli_deadletters import dead_letters
@@ -22,13 +24,14 @@ from hub.routes import load_routes
 from hub.samples import SAMPLES, sample_request
 from hub.settings import Settings, load_settings, parse_hostport
 from hub.sources import WebhookRequest
+from hub.workers import prepare_metrics
 
 ENV_HELP = """
 Environment (see README for all): HUB_ROUTES, HUB_LISTEN, HUB_OPS_LISTEN, HUB_DATA_DIR,
 HUB_BROKER_URL, HUB_STATE_URL, SLACK_BOT_TOKEN, HUB_SLACK_API_URL, HUB_GITHUB_SECRET,
 HUB_SENTRY_CLIENT_SECRET, HUB_TRAVIS_PUBLIC_KEY, HUB_KAPACITOR_TOKEN, HUB_ALLOW_UNSIGNED,
 HUB_MAX_BODY_BYTES, HUB_AMQP_PREFIX, HUB_DELIVERY_SHARDS, HUB_EVENT_RETENTION,
-HUB_DELIVERY_MAX_AGE, HUB_SHUTDOWN_GRACE, HUB_LOG_LEVEL, HUB_LOG_FORMAT.
+HUB_DELIVERY_MAX_AGE, HUB_SHUTDOWN_GRACE, HUB_WORKERS, HUB_LOG_LEVEL, HUB_LOG_FORMAT.
 """
 
 
@@ -48,11 +51,22 @@ def _settings() -> Settings:
     return settings
 
 
-def _serve(stages: tuple[str, ...]) -> None:
+def _serve(stages: tuple[str, ...], workers: int | None = None) -> None:
+    settings = _settings()
+    if workers is not None:
+        settings = settings.model_copy(update={"workers": workers})
+        os.environ["HUB_WORKERS"] = str(workers)  # what the ingest workers read
+    if settings.worker_index:
+        structlog.contextvars.bind_contextvars(worker=settings.worker_index)
+    elif settings.workers > 1:
+        try:
+            prepare_metrics(settings.data_dir)  # before anything imports prometheus_client
+        except OSError as exc:
+            _fail(f"HUB_DATA_DIR: cannot keep the workers' metrics there: {exc}")
+
     from hub.factory import make_parts
     from hub.service import serve_forever
 
-    settings = _settings()
     try:
         parts = make_parts(settings)
         if "router" in stages:
@@ -64,20 +78,37 @@ def _serve(stages: tuple[str, ...]) -> None:
         _fail(f"cannot start: {exc}")
 
 
+_WORKERS = click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Processes serving the webhook port (default HUB_WORKERS, else 1); "
+    "the extra ones only receive. See docs/operations.md.",
+)
+
+
 @click.group(help="hub: webhooks from GitHub, Travis CI, Kapacitor and Sentry, routed to Slack.")
 def main() -> None:
     """The hub command group."""
 
 
 @main.command(epilog=ENV_HELP)
-def run() -> None:
-    """Run receiver, router and deliverer in one process."""
-    _serve(("receiver", "router", "deliverer"))
+@_WORKERS
+def run(workers: int | None) -> None:
+    """Run receiver, router and deliverer in one process (plus ingest workers, if asked)."""
+    _serve(("receiver", "router", "deliverer"), workers)
 
 
 @main.command(epilog=ENV_HELP)
-def receiver() -> None:
+@_WORKERS
+def receiver(workers: int | None) -> None:
     """Run the webhook receiver (HUB_LISTEN) and its ops port."""
+    _serve(("receiver",), workers)
+
+
+@main.command("ingest-worker", hidden=True)
+def ingest_worker() -> None:
+    """One extra webhook process of `hub run/receiver --workers N` (started by them)."""
     _serve(("receiver",))
 
 

@@ -12,7 +12,7 @@ from hub.notify import Notifier
 from hub.redis_state import RedisState
 from hub.service import Parts
 from hub.settings import Settings
-from hub.spool import SpooledBroker
+from hub.spool import SpooledBroker, orphan_spools, worker_spool
 from hub.sqlite_broker import SqliteBroker
 from hub.sqlite_state import SqliteState
 from hub.sqlitedb import open_data_dir
@@ -21,12 +21,21 @@ from hub.state import StateStore
 
 def make_broker(settings: Settings) -> Broker:
     """RabbitMQ when HUB_BROKER_URL is set, else the embedded SQLite queue in HUB_DATA_DIR."""
+    data_dir = open_data_dir(settings.data_dir)
     if not settings.broker_url:
         return SqliteBroker(
-            open_data_dir(settings.data_dir), visibility=settings.queue_visibility.total_seconds()
+            data_dir,
+            visibility=settings.queue_visibility.total_seconds(),
+            # Ingest workers' events are seen by polling: poll often when there are any.
+            poll_interval=0.2 if settings.workers == 1 else 0.02,
         )
+    first = settings.worker_index == 0
     return SpooledBroker(
-        _amqp(settings), open_data_dir(settings.data_dir), settings.spool_max_bytes
+        _amqp(settings),
+        data_dir,
+        settings.spool_max_bytes,
+        name=worker_spool(settings.worker_index),
+        adopt=orphan_spools(data_dir, settings.workers) if first else (),
     )
 
 

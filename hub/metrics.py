@@ -38,8 +38,17 @@ DELIVERY_LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
 )
 DEAD_LETTERS = Counter("hub_dead_letters_total", "Deliveries dead-lettered.", ["reason"])
-SPOOL_DEPTH = Gauge("hub_spool_depth", "Events waiting in the receiver's local spool.")
+# With ingest workers (hub/workers.py) each process writes its own values: spools add up,
+# lags take the largest. A single process ignores the mode.
+SPOOL_DEPTH = Gauge(
+    "hub_spool_depth",
+    "Events waiting in the receiver's local spool.",
+    multiprocess_mode="livesum",
+)
 QUEUE_LAG = Gauge(
-    "hub_queue_lag_seconds", "Age of the message being handled, per queue.", ["queue"]
+    "hub_queue_lag_seconds",
+    "Age of the message being handled, per queue.",
+    ["queue"],
+    multiprocess_mode="livemax",
 )
 ROUTES_RELOAD = Counter("hub_routes_reload_total", "routes.yaml reloads.", ["outcome"])

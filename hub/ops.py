@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
+from prometheus_client import REGISTRY, CollectorRegistry, multiprocess
 from prometheus_client.aiohttp import make_aiohttp_handler
 
 from hub.errors import Degraded
 from hub.history import History
 from hub.live import Explain, add_live_routes
 from hub.receiver import healthz
+from hub.workers import METRICS_ENV
 
 __all__ = ["Check", "Explain", "ops_app"]
 
@@ -48,6 +51,15 @@ def ops_app(
     app = web.Application()
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", make_aiohttp_handler())
+    app.router.add_get("/metrics", make_aiohttp_handler(_registry()))
     add_live_routes(app, history, explain, token)
     return app
+
+
+def _registry() -> CollectorRegistry:
+    """This process's metrics, or, with ingest workers, every worker's summed."""
+    if METRICS_ENV not in os.environ:
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return registry

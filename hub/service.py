@@ -25,6 +25,7 @@ from hub.router import Router
 from hub.settings import Settings, parse_hostport
 from hub.sources import SourceAdapter
 from hub.state import StateStore
+from hub.workers import IngestWorkers, watch_parent
 
 log = get_logger("hub.service")
 
@@ -54,11 +55,13 @@ def _explainer(routes: RoutesHolder) -> Explain:
     return explain
 
 
-async def _serve(app: web.Application, listen: str) -> web.AppRunner:
+async def _serve(app: web.Application, listen: str, shared: bool = False) -> web.AppRunner:
     host, port = parse_hostport(listen)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
-    await web.TCPSite(runner, host, port, reuse_address=True).start()
+    # SO_REUSEPORT only when ingest workers share the port: otherwise a second hub started by
+    # mistake must fail with "address in use", not silently take half the webhooks.
+    await web.TCPSite(runner, host, port, reuse_address=True, reuse_port=shared).start()
     return runner
 
 
@@ -88,10 +91,11 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
             **parts.checks,
         }
         explain = None if routes is None else _explainer(routes)
-        ops = await _serve(
-            ops_app(checks, parts.history, explain, settings.ops_token), settings.ops_listen
-        )
-        stack.push_async_callback(ops.cleanup)
+        if settings.worker_index == 0:  # ingest workers have no ops port: the first process's sums
+            ops = await _serve(
+                ops_app(checks, parts.history, explain, settings.ops_token), settings.ops_listen
+            )
+            stack.push_async_callback(ops.cleanup)
         if "deliverer" in stages:
             await Deliverer(
                 parts.broker,
@@ -122,8 +126,15 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
             )
             chatops = chatops_for(parts, routes)  # ChatOps: /slack/* (404 without the secret)
             site = await _serve(
-                public_app(receiver, settings.max_body_bytes, chatops), settings.listen
+                public_app(receiver, settings.max_body_bytes, chatops),
+                settings.listen,
+                shared=settings.workers > 1,
             )
+            if settings.workers > 1 and settings.worker_index == 0:
+                workers = IngestWorkers(settings.workers - 1)
+                stack.push_async_callback(workers.stop, settings.shutdown_grace.total_seconds())
+                await workers.start()
+                checks["workers"] = workers.ping
         started.set()
         log.info(
             "hub started", stages=list(stages), listen=settings.listen, ops=settings.ops_listen
@@ -146,8 +157,11 @@ async def serve_forever(parts: Parts, stages: tuple[str, ...]) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with running(parts, stages):
+        orphaned = asyncio.create_task(watch_parent(stop)) if parts.settings.worker_index else None
         if parts.reload is not None:
             reload = parts.reload
             loop.add_signal_handler(signal.SIGHUP, lambda: reload())
         await stop.wait()
+        if orphaned is not None:
+            orphaned.cancel()
     log.info("hub stopped")

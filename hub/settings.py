@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     queue_visibility: Annotated[timedelta, NoDecode] = Field(
         timedelta(seconds=30), validation_alias=_env("HUB_QUEUE_VISIBILITY")
     )
+    workers: int = Field(1, ge=1, le=64, validation_alias=_env("HUB_WORKERS"))
+    worker_index: int = Field(0, ge=0, validation_alias=_env("HUB_WORKER_INDEX"))
+    """Set by `hub run/receiver --workers N` for the ingest workers it starts (1..N-1)."""
     log_level: str = Field("info", validation_alias=_env("HUB_LOG_LEVEL"))
     log_format: str = Field(
         "json", pattern="^(json|console)$", validation_alias=_env("HUB_LOG_FORMAT")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -36,9 +37,12 @@ class SpooledBroker:
         max_bytes: int,
         publish_timeout: float = 5.0,
         retry_interval: float = 1.0,
+        name: str = "spool.db",
+        adopt: Sequence[Path] = (),
     ) -> None:
         self.broker = broker
-        self.db = SqliteDb(data_dir / "spool.db", SCHEMA)
+        self.db = SqliteDb(data_dir / name, SCHEMA)
+        self.adopt = adopt
         self.max_bytes = max_bytes
         self.publish_timeout = publish_timeout
         self.retry_interval = retry_interval
@@ -48,6 +52,13 @@ class SpooledBroker:
 
     async def start(self) -> None:
         """Open the spool, start the broker, and forward anything left from a previous run."""
+        for orphan in self.adopt:
+            moved = await asyncio.to_thread(adopt_spool, self.db.path, orphan)
+            log.warning(
+                "took over the spool of an ingest worker no longer run",
+                file=str(orphan),
+                events=moved,
+            )
         await self.db.open()
         rows = await self.db.run(
             self.db.query, "SELECT count(*), coalesce(sum(length(body)), 0) FROM spool"
@@ -169,3 +180,45 @@ class SpooledBroker:
     async def drain(self, grace: float) -> bool:
         """Delegated."""
         return await self.broker.drain(grace)
+
+
+def worker_spool(index: int) -> str:
+    """The spool file of ingest worker `index` (0 is the first process)."""
+    return "spool.db" if index == 0 else f"spool-{index}.db"
+
+
+def orphan_spools(data_dir: Path, workers: int) -> list[Path]:
+    """Spools of worker indexes this run does not have (HUB_WORKERS was lowered)."""
+    found = []
+    for path in sorted(data_dir.glob("spool-*.db")):
+        index = path.stem.removeprefix("spool-")
+        if index.isdigit() and int(index) >= workers:
+            found.append(path)
+    return found
+
+
+def adopt_spool(own: Path, orphan: Path) -> int:
+    """Move the events of `orphan` into the spool `own` (in order, one transaction); how many.
+
+    Runs before either file is opened by anyone else. A crash between the commit and the
+    removal of `orphan` moves its events twice; the deliverer's posted marks keep Slack from
+    seeing them twice.
+    """
+    conn = sqlite3.connect(own, isolation_level=None)
+    try:
+        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.executescript(SCHEMA)
+        conn.execute("ATTACH DATABASE ? AS orphan", (str(orphan),))
+        conn.executescript(SCHEMA.replace("EXISTS spool", "EXISTS orphan.spool"))
+        conn.execute("BEGIN IMMEDIATE")
+        moved = conn.execute(
+            "INSERT INTO main.spool (body) SELECT body FROM orphan.spool ORDER BY seq"
+        ).rowcount
+        conn.execute("COMMIT")
+        conn.execute("DETACH DATABASE orphan")
+    finally:
+        conn.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{orphan}{suffix}").unlink(missing_ok=True)
+    return int(moved)

@@ -114,7 +114,7 @@ class SqliteBroker:
     ) -> tuple[str, tuple[Any, ...]]:
         return (
             "INSERT INTO messages (queue, part, body, headers, enqueued_at) VALUES (?, ?, ?, ?, ?)",
-            (queue, part, body, json.dumps(headers or {}), time.time()),
+            (queue, part, body, json.dumps(headers) if headers else "{}", time.time()),
         )
 
     async def publish_event(self, event: Event) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import timedelta
 from pathlib import Path
 
-from hub.sqlitedb import SqliteDb
+from hub import jsonio
+from hub.sqlitedb import Rows, SqliteDb
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv (
@@ -23,6 +25,13 @@ CREATE TABLE IF NOT EXISTS lists (
 CREATE INDEX IF NOT EXISTS lists_key ON lists (key, seq);
 """
 
+_GET_MANY = (
+    "SELECT key, value FROM kv WHERE key IN (SELECT value FROM json_each(?)) "
+    "AND (expires_at IS NULL OR expires_at > ?)"
+)
+
+_Read = tuple[str, "asyncio.Future[str | None]"]
+
 
 class SqliteState:
     """`StateStore` on SQLite; expired keys are ignored and swept on writes."""
@@ -30,6 +39,7 @@ class SqliteState:
     def __init__(self, data_dir: Path) -> None:
         self.db = SqliteDb(data_dir / "state.db", SCHEMA)
         self._writes = 0
+        self._reads: list[_Read] = []
 
     async def start(self) -> None:
         """Open the file."""
@@ -75,12 +85,19 @@ class SqliteState:
 
     async def get(self, key: str) -> str | None:
         """The live value of `key`."""
-        rows = await self.db.run(
-            self.db.query,
-            "SELECT value FROM kv WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)",
-            (key, time.time()),
-        )
-        return str(rows[0][0]) if rows else None
+        # Every webhook asks for its dedup mark: the gets of one loop turn share one query.
+        loop = asyncio.get_running_loop()
+        if not self._reads:
+            loop.call_soon(self._read_batch)
+        future: asyncio.Future[str | None] = loop.create_future()
+        self._reads.append((key, future))
+        return await future
+
+    def _read_batch(self) -> None:
+        batch, self._reads = self._reads, []
+        keys = jsonio.dumps([key for key, _ in batch]).decode()
+        query = self.db.run(self.db.query, _GET_MANY, (keys, time.time()))
+        query.add_done_callback(lambda done: _settle_reads(batch, done))
 
     async def delete(self, key: str) -> None:
         """Remove `key`."""
@@ -113,6 +130,18 @@ class SqliteState:
         if self._writes % 1000:
             return []
         return [("DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,))]
+
+
+def _settle_reads(batch: list[_Read], query: asyncio.Future[Rows]) -> None:
+    error = query.exception()
+    values = {} if error else {str(k): str(v) for k, v in query.result()}
+    for key, future in batch:
+        if future.done():
+            continue
+        if error:
+            future.set_exception(error)
+        else:
+            future.set_result(values.get(key))
 
 
 def _expiry(now: float, ttl: timedelta | None) -> float | None:
