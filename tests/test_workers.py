@@ -30,9 +30,10 @@ pytestmark = pytest.mark.integration
 
 
 def children(pid: int) -> set[int]:
-    """The live child processes of `pid` (Linux /proc)."""
+    """The live child processes of `pid` (Linux /proc; zombies not counted)."""
     path = Path(f"/proc/{pid}/task/{pid}/children")
-    return {int(p) for p in path.read_text().split()} if path.exists() else set()
+    found = {int(p) for p in path.read_text().split()} if path.exists() else set()
+    return {p for p in found if alive(p)}
 
 
 async def until(predicate: Callable[[], bool], timeout: float) -> None:  # noqa: ASYNC109
