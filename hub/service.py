@@ -25,7 +25,7 @@ from hub.router import Router
 from hub.settings import Settings, parse_hostport
 from hub.sources import SourceAdapter
 from hub.state import StateStore
-from hub.workers import IngestWorkers, watch_parent
+from hub.workers import IngestWorkers, say_listening, watch_parent
 
 log = get_logger("hub.service")
 
@@ -130,7 +130,9 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
                 settings.listen,
                 shared=settings.workers > 1,
             )
-            if settings.workers > 1 and settings.worker_index == 0:
+            if settings.worker_index:
+                say_listening()
+            elif settings.workers > 1:
                 workers = IngestWorkers(settings.workers - 1)
                 stack.push_async_callback(workers.stop, settings.shutdown_grace.total_seconds())
                 await workers.start()

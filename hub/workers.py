@@ -18,10 +18,13 @@ import signal
 import sys
 from pathlib import Path
 
+from hub.errors import Degraded
 from hub.log import get_logger
 
 log = get_logger("hub.workers")
 
+READY_FD_ENV = "HUB_WORKER_READY_FD"
+"""The pipe on which a worker says it is listening (one byte, then it closes it)."""
 METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 """Where prometheus_client keeps each process's metric files (its multiprocess mode)."""
 
@@ -44,21 +47,40 @@ class IngestWorkers:
         self.count = count
         self.restart_delay = restart_delay
         self._procs: dict[int, asyncio.subprocess.Process] = {}
+        self._listening: dict[int, asyncio.Future[bool]] = {}
         self._watchers: list[asyncio.Task[None]] = []
         self._stopping = False
 
-    async def start(self) -> None:
-        """Start every worker (returns once each process exists, not once it listens)."""
+    async def start(self, timeout: float = 60.0) -> None:  # noqa: ASYNC109 - a startup bound
+        """Start every worker; return once each listens on the webhook port."""
         for index in range(1, self.count + 1):
             await self._spawn(index)
-            self._watchers.append(asyncio.create_task(self._watch(index)))
+        async with asyncio.timeout(timeout):
+            listening = await asyncio.gather(*self._listening.values())
+        if not all(listening):
+            failed = [i for i, ok in zip(self._listening, listening, strict=True) if not ok]
+            raise ConnectionError(f"ingest workers {failed} exited while starting; see their log")
+        self._watchers = [asyncio.create_task(self._watch(i)) for i in self._procs]
         log.info("ingest workers started", workers=self.count)
 
     async def _spawn(self, index: int) -> None:
-        env = {**os.environ, "HUB_WORKER_INDEX": str(index), "HUB_PARENT_PID": str(os.getpid())}
-        self._procs[index] = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "hub", "ingest-worker", env=env
-        )
+        read_end, write_end = os.pipe()
+        env = {
+            **os.environ,
+            "HUB_WORKER_INDEX": str(index),
+            "HUB_PARENT_PID": str(os.getpid()),
+            READY_FD_ENV: str(write_end),
+        }
+        try:
+            self._procs[index] = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "hub", "ingest-worker", env=env, pass_fds=(write_end,)
+            )
+        except BaseException:
+            os.close(read_end)
+            raise
+        finally:
+            os.close(write_end)
+        self._listening[index] = asyncio.ensure_future(asyncio.to_thread(_said_ready, read_end))
 
     async def _watch(self, index: int) -> None:
         while True:
@@ -73,10 +95,14 @@ class IngestWorkers:
             await self._spawn(index)
 
     async def ping(self) -> None:
-        """Raise unless every worker process is running."""
-        down = [i for i, p in self._procs.items() if p.returncode is not None]
+        """Degraded while a worker is down or restarting: the others still serve the port."""
+        down = [i for i, p in self._procs.items() if p.returncode is not None or not self._up(i)]
         if down:
-            raise ConnectionError(f"ingest workers not running: {down} of {self.count}")
+            raise Degraded(f"ingest workers not listening: {down} of {self.count}")
+
+    def _up(self, index: int) -> bool:
+        said = self._listening[index]
+        return said.done() and not said.cancelled() and said.exception() is None and said.result()
 
     async def stop(self, grace: float) -> None:
         """SIGTERM every worker (each drains its requests), SIGKILL what outlives `grace`."""
@@ -95,6 +121,22 @@ class IngestWorkers:
                     proc.kill()
                 await proc.wait()
             _forget_metrics(proc.pid)
+
+
+def _said_ready(read_end: int) -> bool:
+    # One byte once the worker listens; end of file if it died first.
+    try:
+        return os.read(read_end, 1) == b"1"
+    finally:
+        os.close(read_end)
+
+
+def say_listening() -> None:
+    """In a worker: tell the first process that the webhook port is being served."""
+    fd = os.environ.pop(READY_FD_ENV, None)
+    if fd is not None:
+        os.write(int(fd), b"1")
+        os.close(int(fd))
 
 
 def _forget_metrics(pid: int) -> None:
