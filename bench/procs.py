@@ -171,7 +171,10 @@ class CpuMeter:
         self.watched: dict[str, psutil.Process] = {}
         for n, proc in enumerate(procs):
             assert proc.process is not None
-            self.watched[f"{proc.command}-{n}"] = psutil.Process(proc.process.pid)
+            watched = psutil.Process(proc.process.pid)
+            self.watched[f"{proc.command}-{n}"] = watched
+            for k, child in enumerate(watched.children(recursive=True), start=1):
+                self.watched[f"{proc.command}-{n}.worker-{k}"] = child  # --workers N
         for found in psutil.process_iter(["name"]):
             if found.info["name"] in self.SERVICES:
                 self.watched[found.info["name"]] = found
