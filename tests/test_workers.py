@@ -90,10 +90,13 @@ async def started(
     """`hub run` with `workers` processes on the webhook port, each of them listening."""
     cleanup.append(settings)
     hub = HubProcess(settings, "run", log_path=tmp_path / "hub.log")
-    await hub.start()
-    assert hub.process is not None
-    pid = hub.process.pid
-    assert len(children(pid)) == workers - 1  # ready means every worker listens
+    try:
+        await hub.start()
+        assert hub.process is not None
+        assert len(children(hub.process.pid)) == workers - 1  # ready: every worker listens
+    except BaseException:
+        await hub.stop()
+        raise
     return hub
 
 
