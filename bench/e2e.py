@@ -60,13 +60,20 @@ def commands(profile: str, workers: int = 1) -> list[str]:
 
 
 async def point(
-    profile: str, rate: float, seconds: float, channels: int = CHANNELS, drain: float = 30.0
+    profile: str,
+    rate: float,
+    seconds: float,
+    channels: int = CHANNELS,
+    drain: float = 30.0,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """One rate: ingest and end-to-end latency percentiles, what was visible, RSS and CPU."""
     slack = SlackSide()
     slack_url = await slack.start()
     try:
-        async with stack(profile, commands(profile), slack_url, routes(channels)) as (
+        async with stack(
+            profile, commands(profile), slack_url, routes(channels), workers=workers
+        ) as (
             settings,
             procs,
         ):
@@ -84,6 +91,7 @@ async def point(
     trips = [slack.seen[s.event_id] - s.sent for s in samples if s.event_id in slack.seen]
     return {
         "profile": profile,
+        "workers": workers,
         "rate": rate,
         "channels": channels,
         "sent": len(samples),
