@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from collections.abc import Mapping, MutableMapping
@@ -14,10 +15,16 @@ _REDACT = frozenset({"secret", "token", "signature", "authorization", "password"
 
 def _redact(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> Mapping[str, Any]:
     """Last line of defence: drop any key that smells of a credential."""
-    for key in list(event_dict):
-        if any(word in key.lower() for word in _REDACT):
+    for key in event_dict:
+        if _smells(key):
             event_dict[key] = "[redacted]"
     return event_dict
+
+
+@functools.lru_cache(maxsize=4096)
+def _smells(key: str) -> bool:
+    # Keys come from a small fixed vocabulary: decide each once, not on every log line.
+    return any(word in key.lower() for word in _REDACT)
 
 
 def configure_logging(level: str = "info", fmt: str = "json", stream: Any = None) -> None:

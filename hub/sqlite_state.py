@@ -96,7 +96,11 @@ class SqliteState:
     def _read_batch(self) -> None:
         batch, self._reads = self._reads, []
         keys = jsonio.dumps([key for key, _ in batch]).decode()
-        query = self.db.run(self.db.query, _GET_MANY, (keys, time.time()))
+        try:
+            query = self.db.run(self.db.query, _GET_MANY, (keys, time.time()))
+        except RuntimeError as exc:  # the store is closed: the gets fail rather than wait forever
+            query = asyncio.get_running_loop().create_future()
+            query.set_exception(exc)
         query.add_done_callback(lambda done: _settle_reads(batch, done))
 
     async def delete(self, key: str) -> None:

@@ -74,7 +74,11 @@ class SqliteDb:
             # Calls made before the thread picks this job up ride along: one hop to the thread
             # and one wake-up of the loop per batch, not per call (a profile under load showed
             # the executor's hand-offs costing more than the SQLite work itself).
-            self._executor.submit(self._run_calls, loop)
+            try:
+                self._executor.submit(self._run_calls, loop)
+            except RuntimeError:  # closed: this call must not wait in the deque for later ones
+                self._calls.pop()
+                raise
         return future
 
     def _run_calls(self, loop: asyncio.AbstractEventLoop) -> None:
