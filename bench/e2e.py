@@ -19,6 +19,8 @@ from bench.stats import percentile
 from tests import signing
 
 CHANNELS = 100
+WORKERS = 2
+"""`hub run --workers 2`: ingest on a second core, routing and delivery left to the first."""
 GITHUB = [p for p in corpus.templates() if p.path == "/hooks/github"]
 
 
@@ -117,12 +119,16 @@ async def run(profiles: list[str], rates: list[float], seconds: float, runs: int
         for _ in range(runs):
             points.append(await point(profile, rates[-1], seconds))
             _say(points[-1])
+    if "embedded" in profiles and runs > 1:  # the full run: also `hub run --workers 2`
+        for _ in range(runs):
+            points.append(await point("embedded", rates[-1], seconds, workers=WORKERS))
+            _say(points[-1])
     return {"seconds": seconds, "runs": runs, "points": points}
 
 
 def _say(p: dict[str, Any]) -> None:
     print(
-        f"  {p['profile']} {p['rate']:.0f}/s: ingest p50 {p['ingest']['p50_ms']:.1f} ms, e2e p50 "
+        f"  {p['profile']} (workers {p['workers']}) {p['rate']:.0f}/s: ingest p50 {p['ingest']['p50_ms']:.1f} ms, e2e p50 "
         f"{p['e2e_p50_ms']:.1f} / p99 {p['e2e_p99_ms']:.1f} ms, visible {p['visible']}/{p['sent']},"
         f" posts {p['posts']}",
         flush=True,

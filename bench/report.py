@@ -17,10 +17,12 @@ def _load(name: str) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def _e2e_by_rate(doc: dict[str, Any], profile: str) -> dict[float, list[dict[str, Any]]]:
+def _e2e_by_rate(
+    doc: dict[str, Any], profile: str, workers: int = 1
+) -> dict[float, list[dict[str, Any]]]:
     by_rate: dict[float, list[dict[str, Any]]] = {}
     for p in doc["points"]:
-        if p["profile"] == profile:
+        if p["profile"] == profile and p.get("workers", 1) == workers:
             by_rate.setdefault(float(p["rate"]), []).append(p)
     return by_rate
 
@@ -99,14 +101,15 @@ def table() -> str:
             )
     doc = _load("e2e")
     if doc is not None:
-        for profile in ("embedded", "distributed"):
-            by_rate = _e2e_by_rate(doc, profile)
+        for profile, workers in (("embedded", 1), ("embedded", 2), ("distributed", 1)):
+            by_rate = _e2e_by_rate(doc, profile, workers)
             if not by_rate:
                 continue
             top = max(by_rate)
             pts = by_rate[top]
+            how = profile if workers == 1 else f"{profile} `--workers {workers}`"
             rows.append(
-                f"| receive → Slack {profile}, {top:.0f}/s, 100 channels | p50 "
+                f"| receive → Slack {how}, {top:.0f}/s, 100 channels | p50 "
                 f"{median([p['e2e_p50_ms'] for p in pts]):.1f} ms, p99 "
                 f"{median([p['e2e_p99_ms'] for p in pts]):.0f} ms | 202 answer p50 "
                 f"{median([p['ingest']['p50_ms'] for p in pts]):.1f} ms, p99 "
