@@ -128,7 +128,8 @@ async def run(profiles: list[str], rates: list[float], seconds: float, runs: int
 
 def _say(p: dict[str, Any]) -> None:
     print(
-        f"  {p['profile']} (workers {p['workers']}) {p['rate']:.0f}/s: ingest p50 {p['ingest']['p50_ms']:.1f} ms, e2e p50 "
+        f"  {p['profile']} (workers {p['workers']}) {p['rate']:.0f}/s: ingest p50 "
+        f"{p['ingest']['p50_ms']:.1f} ms, e2e p50 "
         f"{p['e2e_p50_ms']:.1f} / p99 {p['e2e_p99_ms']:.1f} ms, visible {p['visible']}/{p['sent']},"
         f" posts {p['posts']}",
         flush=True,
