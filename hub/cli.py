@@ -53,6 +53,8 @@ def _settings() -> Settings:
 
 def _serve(stages: tuple[str, ...], workers: int | None = None) -> None:
     settings = _settings()
+    if "receiver" not in stages:
+        workers = 1  # HUB_WORKERS is about the webhook port; a router or deliverer has none
     if workers is not None:
         settings = settings.model_copy(update={"workers": workers})
         os.environ["HUB_WORKERS"] = str(workers)  # what the ingest workers read

@@ -266,3 +266,20 @@ async def test_a_receiver_forwards_the_spool_of_a_worker_it_no_longer_runs(
             await hub.stop()
     assert sorted(delivery_index(Event.from_json_bytes(b).id) for b in got) == [0, 1, 2, 3, 4]
     assert not (settings.data_dir / "spool-1.db").exists()
+
+
+async def test_hub_workers_does_not_touch_a_router(
+    make_settings: SettingsFactory, tmp_path: Path, topology_cleanup: list[Settings]
+) -> None:
+    """HUB_WORKERS set for the whole deployment: `hub router` runs as one plain process."""
+    settings = make_settings(CHANNEL_ROUTES, workers=3)
+    topology_cleanup.append(settings)
+    router = HubProcess(settings, "router", log_path=tmp_path / "router.log")
+    await router.start()
+    try:
+        assert router.process is not None
+        assert children(router.process.pid) == set()
+        assert await metric(settings, "process_cpu_seconds_total") > 0  # not multiprocess mode
+        assert not (settings.data_dir / "metrics").exists()
+    finally:
+        await router.stop()
