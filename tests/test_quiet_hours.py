@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -130,17 +129,6 @@ def test_window_reads_as_written() -> None:
 def event(n: int, at: datetime) -> Event:
     """Event number `n`, received at `at`."""
     return Event(id=f"e{n}", source="github", type="github.ping", time=at, receivedat=at, title="x")
-
-
-@pytest.fixture
-async def state(tmp_path: Path) -> AsyncIterator[SqliteState]:
-    """A started SQLite state store in a temporary directory."""
-    store = SqliteState(tmp_path)
-    await store.start()
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 class Published:

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -119,17 +118,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-async def state(tmp_path: Path) -> AsyncIterator[SqliteState]:
-    """A started SQLite state store in a temporary directory."""
-    store = SqliteState(tmp_path)
-    await store.start()
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 async def test_store_adds_lists_and_removes(state: SqliteState) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,17 +12,6 @@ import pytest
 from hub.event import Event
 from hub.history_log import SqliteHistoryLog
 from hub.sqlite_state import SqliteState
-
-
-@pytest.fixture
-async def state(tmp_path: Path) -> AsyncIterator[SqliteState]:
-    """A fresh SQLite state store."""
-    store = SqliteState(tmp_path)
-    await store.start()
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 async def test_gets_of_one_turn_each_see_their_own_key(state: SqliteState) -> None:
