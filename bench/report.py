@@ -99,6 +99,12 @@ def table() -> str:
                 f"| ingest {profile} at {h['rate']:.0f}/s (open loop) | p50 {h['p50_ms']:.1f} ms, "
                 f"p99 {h['p99_ms']:.1f} ms | | |"
             )
+        if "workers_half_rate" in doc:
+            h = doc["workers_half_rate"]
+            rows.append(
+                f"| ingest {profile} `--workers {doc['workers']['count']}` at {h['rate']:.0f}/s "
+                f"(open loop) | p50 {h['p50_ms']:.1f} ms, p99 {h['p99_ms']:.1f} ms | | |"
+            )
     doc = _load("e2e")
     if doc is not None:
         for profile, workers in (("embedded", 1), ("embedded", 2), ("distributed", 1)):
