@@ -5,19 +5,7 @@ set -euo pipefail
 
 answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-need_root() {
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "services: $1 needs root (run as root, or start RabbitMQ and Redis yourself)" >&2
-    exit 1
-  fi
-}
-
-apt_install() {
-  need_root "installing $*"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "$@" >/dev/null
-}
+apt_install() { "$(dirname "$0")/apt-install.sh" services "$@"; }
 
 redis_up() { answers 6379 && redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
 rabbit_up() { answers 5672 && rabbitmq-diagnostics -q check_port_connectivity >/dev/null 2>&1; }

@@ -21,15 +21,8 @@ done
 /usr/bin/python3 -c 'import apt' 2>/dev/null || missing+=(python3-apt)
 
 if [ "${#missing[@]}" -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "test-tools: missing Debian packages: ${missing[*]} (install them as root)" >&2
-    exit 1
-  fi
-  echo "test-tools: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get -o DPkg::Lock::Timeout=600 update -qq
   # --no-install-recommends: only the validators' binaries are needed, not running services.
-  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  "$(dirname "$0")/apt-install.sh" test-tools --no-install-recommends "${missing[@]}"
 fi
 
 # kubectl (for `kubectl kustomize`) ships with this machine image; Debian does not package it.
