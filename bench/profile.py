@@ -57,31 +57,14 @@ async def profile(profile_name: str, seconds: float) -> str:
         write_corpus(corpus_path, travis_pool=int(1000 * seconds))
         async with stack(profile_name, ["receiver"]) as (settings, procs):
             assert procs[0].process is not None
-            pid = str(procs[0].process.pid)
             collapsed = RESULTS / f"profile-{profile_name}.txt"
-            spy = await asyncio.create_subprocess_exec(
-                str(Path(sys.executable).parent / "py-spy"),
-                "record",
-                "--pid",
-                pid,
-                "--duration",
-                str(int(seconds)),
-                "--rate",
-                "250",
-                "--format",
-                "raw",
-                "--output",
-                str(collapsed),
-                "--nonblocking",
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL,
-            )
+            spy = await _spy(procs[0].process.pid, seconds, collapsed, rate=250)
             await run_wrk(f"http://{settings.listen}", corpus_path, seconds + 1, 64)
             await spy.wait()
     return summarize(collapsed)
 
 
-async def _spy(pid: int, seconds: float, out: Path) -> asyncio.subprocess.Process:
+async def _spy(pid: int, seconds: float, out: Path, rate: int = 100) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         str(Path(sys.executable).parent / "py-spy"),
         "record",
@@ -90,7 +73,7 @@ async def _spy(pid: int, seconds: float, out: Path) -> asyncio.subprocess.Proces
         "--duration",
         str(int(seconds)),
         "--rate",
-        "100",
+        str(rate),
         "--format",
         "raw",
         "--output",
