@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
+import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -135,6 +137,25 @@ def cli_env(settings: Settings) -> dict[str, str]:
 def hub_cli() -> str:
     """The `hub` console script of this virtualenv."""
     return str(Path(sys.executable).parent / "hub")
+
+
+async def hub_command(env: dict[str, str], *args: str) -> str:
+    """Run `hub <args>` in a thread (off the test's loop); its stdout. Raises if it fails."""
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [hub_cli(), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout
+
+
+async def hub_json(env: dict[str, str], *args: str) -> list[dict[str, Any]]:
+    """Run a `hub … --json` command; one document per output line."""
+    return [json.loads(line) for line in (await hub_command(env, *args)).splitlines()]
 
 
 class HubProcess:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import time
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 
 from tests.conftest_integration import SettingsFactory
 from tests.fakeslack import FakeSlack
-from tests.harness import AMQP_URL, cli_env, hub_cli, run_hub
+from tests.harness import AMQP_URL, cli_env, hub_command, run_hub
 from tests.reliability import CHANNEL_ROUTES, Tally, numbered
 from tests.tcpproxy import TcpProxy
 
@@ -58,18 +57,6 @@ async def test_429_storm_is_honoured_and_nothing_posts_early(
     tally.check(slack, set(range(0, 30, 3)))
 
 
-def _dead_letters(settings_env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [hub_cli(), "dead-letters", *args],
-        env=settings_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return result.stdout
-
-
 async def test_channel_not_found_is_dead_lettered_and_replays_once_after_fix(
     make_settings: SettingsFactory, slack: FakeSlack, profile: str, tmp_path: Path
 ) -> None:
@@ -82,7 +69,7 @@ async def test_channel_not_found_is_dead_lettered_and_replays_once_after_fix(
         status, body = await hub.post(numbered(7))
         assert status == 202
         deadline = time.monotonic() + 20
-        while not (listed := await asyncio.to_thread(_dead_letters, env, "list", "--json")):
+        while not (listed := await hub_command(env, "dead-letters", "list", "--json")):
             assert time.monotonic() < deadline, "no dead letter appeared"
             await asyncio.sleep(0.3)
         (record,) = [json.loads(line) for line in listed.splitlines()]
@@ -91,15 +78,15 @@ async def test_channel_not_found_is_dead_lettered_and_replays_once_after_fix(
         assert record["routes"] == ["team"]
 
         settings.routes.write_text(routes.replace("#gone", "#found"))
-        dry = await asyncio.to_thread(_dead_letters, env, "replay", "--dry-run")
+        dry = await hub_command(env, "dead-letters", "replay", "--dry-run")
         assert "-> #found" in dry
         assert slack.posts("#found") == []
-        await asyncio.to_thread(_dead_letters, env, "replay", "--reason", "channel_not_found")
+        await hub_command(env, "dead-letters", "replay", "--reason", "channel_not_found")
         await slack.wait_for_events(1, timeout=20, channel="#found")
-        again = await asyncio.to_thread(_dead_letters, env, "replay")
+        again = await hub_command(env, "dead-letters", "replay")
         await asyncio.sleep(0.5)
         assert "replayed 0" in again
-        assert await asyncio.to_thread(_dead_letters, env, "list", "--json") == ""
+        assert await hub_command(env, "dead-letters", "list", "--json") == ""
     assert len(slack.posts("#found")) == 1
     assert slack.posts("#found")[0].metadata["event_payload"]["event_ids"] == [body["id"]]  # type: ignore[index]
 

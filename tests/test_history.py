@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests import signing
 from tests.conftest_integration import SettingsFactory
 from tests.fakeslack import FakeSlack
-from tests.harness import cli_env, hub_cli, run_hub
+from tests.harness import cli_env, hub_json, run_hub
 
 pytestmark = pytest.mark.integration
 
@@ -24,16 +23,8 @@ routes:
 """
 
 
-def _tail(env: dict[str, str], *args: str) -> list[dict[str, object]]:
-    out = subprocess.run(
-        [hub_cli(), "tail", "--since", "10m", "--json", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
-    return [json.loads(line) for line in out.splitlines()]
+async def _tail(env: dict[str, str], *args: str) -> list[dict[str, Any]]:
+    return await hub_json(env, "tail", "--since", "10m", "--json", *args)
 
 
 async def test_tail_shows_each_event_with_routes_channels_and_outcomes(
@@ -49,8 +40,8 @@ async def test_tail_shows_each_event_with_routes_channels_and_outcomes(
         await slack.wait_for_events(2, timeout=20)
         await asyncio.sleep(1)
         env = cli_env(settings)
-        rows = await asyncio.to_thread(_tail, env)
-        only_kapacitor = await asyncio.to_thread(_tail, env, "--source", "kapacitor")
+        rows = await _tail(env)
+        only_kapacitor = await _tail(env, "--source", "kapacitor")
         page = await hub.http.get(hub.ops_url + "/api/events")
         listed = await page.json()
         page.release()

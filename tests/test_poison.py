@@ -7,6 +7,7 @@ import json
 import sqlite3
 import subprocess
 import time
+from typing import Any
 
 import aio_pika
 import pytest
@@ -15,22 +16,14 @@ from hub.amqp import POISON_DELIVERY_LIMIT, Topology
 from hub.settings import Settings
 from tests.conftest_integration import SettingsFactory
 from tests.fakeslack import FakeSlack
-from tests.harness import AMQP_URL, cli_env, hub_cli, run_hub
+from tests.harness import AMQP_URL, cli_env, hub_json, run_hub
 from tests.reliability import CHANNEL_ROUTES, numbered
 
 pytestmark = pytest.mark.integration
 
 
-def _dead(settings: Settings) -> list[dict[str, object]]:
-    out = subprocess.run(
-        [hub_cli(), "dead-letters", "list", "--json"],
-        env=cli_env(settings),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
-    return [json.loads(line) for line in out.splitlines()]
+async def _dead(settings: Settings) -> list[dict[str, Any]]:
+    return await hub_json(cli_env(settings), "dead-letters", "list", "--json")
 
 
 async def _inject_garbage(settings: Settings, profile: str) -> None:
@@ -63,11 +56,11 @@ async def test_unreadable_message_is_dead_lettered_once_and_the_router_continues
         assert (await hub.post(numbered(1)))[0] == 202
         await slack.wait_for_events(1, timeout=20)
         deadline = time.monotonic() + 20
-        while not (dead := await asyncio.to_thread(_dead, settings)):
+        while not (dead := await _dead(settings)):
             assert time.monotonic() < deadline, "the poison message never reached the dead letters"
             await asyncio.sleep(0.3)
         await asyncio.sleep(1)
-        assert len(await asyncio.to_thread(_dead, settings)) == 1, "it looped"
+        assert len(await _dead(settings)) == 1, "it looped"
     (record,) = dead
     assert record["type"] == "hub.unreadable"
     assert record["reason"] in {"rejected", "unparsable"}
@@ -85,7 +78,7 @@ async def test_message_claimed_past_the_limit_is_dead_lettered(
         db.execute("UPDATE messages SET attempts = ?", (POISON_DELIVERY_LIMIT,))
     async with run_hub(settings):
         deadline = time.monotonic() + 20
-        while not (dead := await asyncio.to_thread(_dead, settings)):
+        while not (dead := await _dead(settings)):
             assert time.monotonic() < deadline, "never dead-lettered"
             await asyncio.sleep(0.3)
     assert dead[0]["reason"] == "delivery_limit"

@@ -215,15 +215,6 @@ routes:
 """
 
 
-def posted_ids(slack: FakeSlack, channel: str) -> list[str]:
-    """Every event id named in the metadata of the messages posted to `channel`."""
-    ids: list[str] = []
-    for call in slack.posts(channel):
-        assert call.metadata is not None
-        ids.extend(call.metadata["event_payload"]["event_ids"])
-    return ids
-
-
 @pytest.mark.integration
 async def test_events_in_quiet_hours_are_held_then_posted_as_one_digest(
     make_settings: SettingsFactory, slack: FakeSlack
@@ -240,11 +231,9 @@ async def test_events_in_quiet_hours_are_held_then_posted_as_one_digest(
             status, body = await hub.post(numbered(n))
             assert status == 202, body
             ids.append(body["id"])
-        for _ in range(100):
-            if len(posted_ids(slack, "#loud")) == 3:
-                break
-            await asyncio.sleep(0.1)
-        assert sorted(posted_ids(slack, "#loud")) == sorted(ids), "routing did not happen"
+        await slack.wait_for_events(3, timeout=10, channel="#loud")
+        assert all(call.metadata for call in slack.posts("#loud"))
+        assert sorted(slack.event_ids("#loud")) == sorted(ids), "routing did not happen"
         await asyncio.sleep(max(0.0, (end - datetime.now(zone)).total_seconds() - 0.5))
         assert slack.posts("#quiet") == [], "a held event was posted during quiet hours"
         await slack.wait_for(1, timeout=20, channel="#quiet")

@@ -22,7 +22,7 @@ from hub.sqlite_state import SqliteState
 from tests.conftest_integration import SettingsFactory
 from tests.fakeslack import FakeSlack
 from tests.harness import cli_env, hub_cli, run_hub
-from tests.test_dedup_window import alert, posted_ids
+from tests.test_dedup_window import alert
 
 T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
 
@@ -246,14 +246,15 @@ async def test_cli_silence_mutes_matching_events_until_removed(
         assert silenced_count() == before + 1
         await slack.wait_for(1, timeout=15)
         await asyncio.sleep(0.5)  # the silenced alert, were it let through, would be posted by now
-        assert posted_ids(slack) == [heard["id"]]
+        assert slack.event_ids() == [heard["id"]]
 
         await silence_cli(settings, "remove", silence_id)
         assert await silence_cli(settings, "list") == "no silences\n"
         await asyncio.sleep(REFRESH_SECONDS + 0.5)
         _, back = await hub.post(alert("web-1", "critical", 3))
         await slack.wait_for(2, timeout=15)
-    assert posted_ids(slack) == [heard["id"], back["id"]]
+    assert all(call.metadata for call in slack.posts())
+    assert slack.event_ids() == [heard["id"], back["id"]]
 
 
 EXPLAIN_ROUTES = """\
