@@ -123,10 +123,10 @@ class TravisAdapter:
 
 def _signed_payload(request: WebhookRequest) -> bytes:
     """The signed payload: the url-decoded `payload` form field, or a raw JSON body."""
-    found = request.memo.get("travis_payload")
+    found: bytes | None = request.memo.get("travis_payload")
     if found is None:
         found = request.memo["travis_payload"] = _payload_of(request)
-    return bytes(found)
+    return found
 
 
 def _payload_of(request: WebhookRequest) -> bytes:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import redis.asyncio as redis
 
-from hub.redis_batch import Pipeliner
+from hub.batching import TurnBatch
 
 
 class RedisState:
@@ -16,19 +17,19 @@ class RedisState:
         self.url = url
         self.prefix = prefix + ":"
         self._redis: redis.Redis | None = None
-        self._pipeliner: Pipeliner | None = None
+        self._batch: TurnBatch[tuple[Any, ...], Any] | None = None
 
     async def start(self) -> None:
         """Connect and check the server answers."""
         self._redis = redis.Redis.from_url(self.url, decode_responses=True)
-        self._pipeliner = Pipeliner(self._redis)
+        self._batch = TurnBatch(self._pipelined)
         await self.ping()
 
     async def close(self) -> None:
         """Close the connection pool."""
-        if self._pipeliner is not None:
-            await self._pipeliner.close()
-            self._pipeliner = None
+        if self._batch is not None:
+            await self._batch.close()
+            self._batch = None
         if self._redis is not None:
             await self._redis.aclose()
             self._redis = None
@@ -39,11 +40,20 @@ class RedisState:
             raise ConnectionError("state store not started")
         return self._redis
 
-    @property
-    def _p(self) -> Pipeliner:
-        if self._pipeliner is None:
+    async def _command(self, *args: Any) -> Any:
+        # The commands of one loop turn go out as one pipeline (hub/batching.py).
+        if self._batch is None:
             raise ConnectionError("state store not started")
-        return self._pipeliner
+        return await self._batch.ask(args)
+
+    async def _pipelined(self, commands: list[tuple[Any, ...]]) -> list[Any]:
+        if len(commands) == 1:
+            return [await self._r.execute_command(*commands[0])]  # type: ignore[no-untyped-call]
+        async with self._r.pipeline(transaction=False) as pipe:
+            for args in commands:
+                pipe.execute_command(*args)
+            results: list[Any] = await pipe.execute(raise_on_error=False)
+        return results
 
     async def ping(self) -> None:
         """Raise unless Redis answers PING."""
@@ -51,20 +61,20 @@ class RedisState:
 
     async def add(self, key: str, value: str, ttl: timedelta | None = None) -> bool:
         """SET NX with expiry (pipelined with whatever else is asked in this loop turn)."""
-        return bool(await self._p.execute("SET", self.prefix + key, value, *_px(ttl), "NX"))
+        return bool(await self._command("SET", self.prefix + key, value, *_px(ttl), "NX"))
 
     async def put(self, key: str, value: str, ttl: timedelta | None = None) -> None:
         """SET with optional expiry."""
-        await self._p.execute("SET", self.prefix + key, value, *_px(ttl))
+        await self._command("SET", self.prefix + key, value, *_px(ttl))
 
     async def get(self, key: str) -> str | None:
         """GET."""
-        value = await self._p.execute("GET", self.prefix + key)
+        value = await self._command("GET", self.prefix + key)
         return None if value is None else str(value)
 
     async def delete(self, key: str) -> None:
         """DEL."""
-        await self._p.execute("DEL", self.prefix + key)
+        await self._command("DEL", self.prefix + key)
 
     async def scan(self, prefix: str) -> dict[str, str]:
         """SCAN MATCH prefix* then MGET."""

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import timedelta
 from pathlib import Path
 
 from hub import jsonio
-from hub.sqlitedb import Rows, SqliteDb
+from hub.batching import TurnBatch
+from hub.sqlitedb import SqliteDb
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv (
@@ -30,8 +30,6 @@ _GET_MANY = (
     "AND (expires_at IS NULL OR expires_at > ?)"
 )
 
-_Read = tuple[str, "asyncio.Future[str | None]"]
-
 
 class SqliteState:
     """`StateStore` on SQLite; expired keys are ignored and swept on writes."""
@@ -39,14 +37,15 @@ class SqliteState:
     def __init__(self, data_dir: Path) -> None:
         self.db = SqliteDb(data_dir / "state.db", SCHEMA)
         self._writes = 0
-        self._reads: list[_Read] = []
+        self._gets: TurnBatch[str, str | None] = TurnBatch(self._get_many)
 
     async def start(self) -> None:
         """Open the file."""
         await self.db.open()
 
     async def close(self) -> None:
-        """Close the file."""
+        """Answer the gets already asked, then close the file."""
+        await self._gets.close()
         await self.db.close()
 
     async def ping(self) -> None:
@@ -86,22 +85,14 @@ class SqliteState:
     async def get(self, key: str) -> str | None:
         """The live value of `key`."""
         # Every webhook asks for its dedup mark: the gets of one loop turn share one query.
-        loop = asyncio.get_running_loop()
-        if not self._reads:
-            loop.call_soon(self._read_batch)
-        future: asyncio.Future[str | None] = loop.create_future()
-        self._reads.append((key, future))
-        return await future
+        return await self._gets.ask(key)
 
-    def _read_batch(self) -> None:
-        batch, self._reads = self._reads, []
-        keys = jsonio.dumps([key for key, _ in batch]).decode()
-        try:
-            query = self.db.run(self.db.query, _GET_MANY, (keys, time.time()))
-        except RuntimeError as exc:  # the store is closed: the gets fail rather than wait forever
-            query = asyncio.get_running_loop().create_future()
-            query.set_exception(exc)
-        query.add_done_callback(lambda done: _settle_reads(batch, done))
+    async def _get_many(self, keys: list[str]) -> list[str | None]:
+        rows = await self.db.run(
+            self.db.query, _GET_MANY, (jsonio.dumps(keys).decode(), time.time())
+        )
+        values = {str(k): str(v) for k, v in rows}
+        return [values.get(key) for key in keys]
 
     async def delete(self, key: str) -> None:
         """Remove `key`."""
@@ -134,18 +125,6 @@ class SqliteState:
         if self._writes % 1000:
             return []
         return [("DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,))]
-
-
-def _settle_reads(batch: list[_Read], query: asyncio.Future[Rows]) -> None:
-    error = query.exception()
-    values = {} if error else {str(k): str(v) for k, v in query.result()}
-    for key, future in batch:
-        if future.done():
-            continue
-        if error:
-            future.set_exception(error)
-        else:
-            future.set_result(values.get(key))
 
 
 def _expiry(now: float, ttl: timedelta | None) -> float | None:
