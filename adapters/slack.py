@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -28,6 +29,14 @@ TEMPORARY_ERRORS = frozenset(
 )
 RATE_LIMITED_ERRORS = frozenset({"ratelimited", "rate_limited"})
 
+# slack_sdk formats a debug line with the whole request (every block) whenever its logger's own
+# level is <= DEBUG, and a fresh logger's level is NOTSET (0): that was a fifth of the CPU of each
+# Slack call, for lines nobody sees (hub logs through structlog; the stdlib root logger only
+# prints warnings). A level of its own set once keeps them unformatted.
+SDK_LOG = logging.getLogger("slack_sdk.web.async_client")
+if SDK_LOG.level == logging.NOTSET:
+    SDK_LOG.setLevel(logging.INFO)
+
 # What chat.update takes of a rendered message; posting-only options would be rejected or ignored.
 _UPDATE_KEYS = frozenset({"text", "attachments", "blocks", "metadata", "parse", "link_names"})
 
@@ -43,6 +52,7 @@ class SlackNotifier:
             token=token,
             base_url=base if base.endswith("/") else base + "/",
             retry_handlers=[],
+            logger=SDK_LOG,
         )
         # chat.update takes only channel IDs; chat.postMessage answers with the ID of a #name.
         self._channel_ids: dict[str, str] = {}
