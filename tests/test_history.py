@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aio_pika
 import pytest
 
+from hub.amqp import AmqpBroker
+from hub.amqp_history import AmqpHistoryLog
+from hub.history_log import CAUGHT_UP, Record
+from hub.settings import Settings
 from tests import signing
 from tests.conftest_integration import SettingsFactory
 from tests.fakeslack import FakeSlack
-from tests.harness import cli_env, hub_json, run_hub
+from tests.harness import AMQP_URL, cli_env, delete_topology, hub_json, run_hub
 
 pytestmark = pytest.mark.integration
 
@@ -54,3 +62,51 @@ async def test_tail_shows_each_event_with_routes_channels_and_outcomes(
     assert final[dropped[1]["id"]]["status"] == "dropped"
     assert {row["source"] for row in only_kapacitor} == {"kapacitor"}
     assert {row["id"] for row in listed} == set(final), "the live page's history lacks events"
+
+
+async def _stream_records(history: AmqpHistoryLog, since: datetime) -> list[Record]:
+    return [r async for r in history.read(since, follow=False) if r is not CAUGHT_UP]
+
+
+async def test_history_records_leave_in_batches_and_read_back_one_by_one(tmp_path: Path) -> None:
+    """Records appended together travel as one stream message and are read back in order;
+    a record published alone (as earlier versions did) still reads; close publishes the rest."""
+    prefix = f"test-{uuid.uuid4().hex[:10]}"
+    broker = AmqpBroker(AMQP_URL, prefix=prefix, shards=2)
+    await broker.start()
+    since = datetime.now(UTC) - timedelta(seconds=5)
+    try:
+        history = AmqpHistoryLog(broker, linger=0.05)
+        await broker.publish_history(json.dumps({"kind": "delivery", "id": "old"}).encode())
+        records = [{"kind": "delivery", "id": f"e{n}", "channel": "#a"} for n in range(5)]
+        for record in records[:3]:
+            await history.append(record)  # returns at once: nothing awaited a confirm
+        await asyncio.sleep(0.5)  # the first three leave together after the linger
+        for record in records[3:]:
+            await history.append(record)
+        await history.close()  # the last two have not lingered yet: close sends them
+        read = await _stream_records(history, since)
+        messages = await _stream_messages(broker, since)
+    finally:
+        await broker.close()
+        await delete_topology(Settings(amqp_prefix=prefix, delivery_shards=2))
+    assert read == [{"kind": "delivery", "id": "old"}, *records]
+    assert messages == 3, "one message for the old record, one per batch"
+
+
+async def _stream_messages(broker: AmqpBroker, since: datetime) -> int:
+    """How many messages the history stream holds from `since`."""
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        await channel.set_qos(prefetch_count=100)
+        queue = await channel.get_queue(broker.topology.events_log, ensure=False)
+        count = 0
+        async with queue.iterator(arguments={"x-stream-offset": since}) as messages:
+            while True:
+                try:
+                    message = await asyncio.wait_for(messages.__anext__(), 1.0)
+                except TimeoutError:
+                    return count
+                await message.ack()
+                count += 1
