@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
@@ -68,9 +69,25 @@ class Poster:
         self, event: Event, channel: str, thread_ts: str | None = None
     ) -> bool:
         """True when this event is in this channel already (recorded, or found after a crash)."""
-        if await self.state.get(f"posted:{event.id}:{channel}") is not None:
+        marks = await asyncio.gather(*self._marks(event, channel))
+        return await self._seen(event, channel, marks, thread_ts)
+
+    def _marks(
+        self, event: Event, channel: str
+    ) -> tuple[Awaitable[str | None], Awaitable[str | None]]:
+        # Asked together, the store answers both in one round trip (hub.batching).
+        return (
+            self.state.get(f"posted:{event.id}:{channel}"),
+            self.state.get(f"posting:{event.id}:{channel}"),
+        )
+
+    async def _seen(
+        self, event: Event, channel: str, marks: Sequence[str | None], thread_ts: str | None
+    ) -> bool:
+        posted, posting = marks
+        if posted is not None:
             return True
-        if await self.state.get(f"posting:{event.id}:{channel}") is None:
+        if posting is None:
             return False
         # We crashed between posting and recording: look in Slack before posting again.
         try:
@@ -85,13 +102,15 @@ class Poster:
 
     async def intend(self, events: Sequence[Event], channel: str) -> None:
         """Record that these events are about to be posted (for crash reconciliation)."""
-        for event in events:
-            await self.state.put(f"posting:{event.id}:{channel}", "1", POSTED_TTL)
+        await _together(
+            [self.state.put(f"posting:{e.id}:{channel}", "1", POSTED_TTL) for e in events]
+        )
 
     async def mark_posted(self, events: Sequence[Event], channel: str) -> None:
         """Record, right after Slack accepted, that these events are in this channel."""
-        for event in events:
-            await self.state.put(f"posted:{event.id}:{channel}", "1", POSTED_TTL)
+        await _together(
+            [self.state.put(f"posted:{e.id}:{channel}", "1", POSTED_TTL) for e in events]
+        )
 
     # -- the three shapes of delivery ------------------------------------------------------
 
@@ -99,10 +118,12 @@ class Poster:
         """Post one delivery (a parent, or a reply plus a parent update); return the outcome."""
         event, channel = delivery.event, delivery.channel
         key = event.threadkey if delivery.thread else None
-        parent = await self.threads.get(channel, key) if key else None
-        if parent is not None and await self.already_posted(event, channel, parent.ts):
-            return "skipped"
-        if parent is None and await self.already_posted(event, channel):
+        # The thread parent and both marks in one round trip to the store, not three.
+        posted_mark, posting_mark = self._marks(event, channel)
+        *marks, parent = await asyncio.gather(
+            posted_mark, posting_mark, self.threads.get(channel, key) if key else _none()
+        )
+        if await self._seen(event, channel, marks, parent.ts if parent else None):
             return "skipped"
         await self.intend([event], channel)
         if parent is None:
@@ -110,22 +131,23 @@ class Poster:
                 event, delivery.routes, delivery.mention, interactive=self.interactive
             )
             posted = await self._call(lambda: self._post(channel, message, bucket), event)
-            await self.mark_posted([event], channel)
-            if key:
-                now = datetime.now(UTC).isoformat()
-                await self.threads.save(
-                    channel,
-                    key,
-                    Parent(posted.channel, posted.ts, event.state, event.severity, now),
-                )
+            marked = self.mark_posted([event], channel)
+            if not key:
+                await marked
+                return "posted"
+            now = datetime.now(UTC).isoformat()
+            parent = Parent(posted.channel, posted.ts, event.state, event.severity, now)
+            await asyncio.gather(marked, self.threads.save(channel, key, parent))
             return "posted"
         reply = self.renderer.render_reply(event, delivery.routes, delivery.mention)
         reply = {**reply, "thread_ts": parent.ts}
         if _broadcast(event, parent):
             reply["reply_broadcast"] = True
         await self._call(lambda: self._post(channel, reply, bucket), event)
-        await self.mark_posted([event], channel)
-        await self.update_parent(delivery, parent)
+        # The mark goes to the store while the parent's update goes to Slack.
+        await asyncio.gather(
+            self.mark_posted([event], channel), self.update_parent(delivery, parent)
+        )
         return "updated"
 
     async def update_parent(self, delivery: Delivery, parent: Parent) -> None:
@@ -245,6 +267,18 @@ def _note(exc: DeliveryError, errors: list[DeliveryError], event: Event) -> None
             retryable=isinstance(exc, TemporaryDeliveryError),
         )
     errors.append(exc)
+
+
+async def _none() -> None:
+    return None
+
+
+async def _together(calls: Sequence[Awaitable[Any]]) -> None:
+    """Await all at once (one round trip to the store); a lone call needs no task for that."""
+    if len(calls) == 1:
+        await calls[0]
+    elif calls:
+        await asyncio.gather(*calls)
 
 
 def _broadcast(event: Event, parent: Parent) -> bool:
