@@ -1,9 +1,10 @@
-"""Before/after for an optimization: the same ingest run on two copies of the tree, alternated.
+"""Before/after for an optimization: the same run on two copies of the tree, alternated.
 
-`python -m bench.ab --ref <commit> [--profile embedded] [--runs 5] FILE...` copies the working
-tree twice, puts FILE... as they were at <commit> into the "before" copy, and runs scenario 1/2's
-hub measurement on each copy in turn (ABAB…, so drift on the shared machine hits both alike).
-The hub processes import the copy through PYTHONPATH, which comes before the editable install.
+`python -m bench.ab --ref <commit> [--profile embedded] [--runs 5] [--e2e RATE] FILE...` copies
+the working tree twice, puts FILE... as they were at <commit> into the "before" copy, and runs
+scenario 1/2's hub measurement (or, with --e2e, scenario 3 at RATE events/s) on each copy in
+turn (ABAB…, so drift on the shared machine hits both alike). The hub processes import the copy
+through PYTHONPATH, which comes before the editable install.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from bench import e2e
 from bench.corpus import ROOT
 from bench.ingest import _hub
 from bench.procs import workdir
@@ -35,8 +37,20 @@ def _tree(dest: Path, ref: str | None, files: list[str]) -> Path:
     return dest
 
 
-async def compare(ref: str, files: list[str], profile: str, runs: int, seconds: float) -> None:
-    """Print each run's rate for before and after, and the medians."""
+async def _measure(
+    profile: str, corpus_path: Path, seconds: float, rate: float
+) -> dict[str, float]:
+    if not rate:
+        result = await _hub(profile, corpus_path, seconds)
+        return {"rate": result["rate"], "p99_ms": result["p99_ms"]}
+    point = await e2e.point(profile, rate, seconds)
+    return {"e2e_p50_ms": point["e2e_p50_ms"], "e2e_p99_ms": point["e2e_p99_ms"]}
+
+
+async def compare(
+    ref: str, files: list[str], profile: str, runs: int, seconds: float, rate: float = 0.0
+) -> None:
+    """Print each run's figures for before and after, and their medians."""
     async with workdir() as tmp:
         trees = {
             "before": _tree(tmp / "before", ref, files),
@@ -44,22 +58,29 @@ async def compare(ref: str, files: list[str], profile: str, runs: int, seconds: 
         }
         corpus_path = tmp / "corpus.lua"
         write_corpus(corpus_path, travis_pool=int(1000 * seconds))
-        rates: dict[str, list[float]] = {"before": [], "after": []}
+        seen: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
         saved = os.environ.get("PYTHONPATH")
         try:
             for n in range(runs):
                 for name in ("before", "after") if n % 2 == 0 else ("after", "before"):
                     os.environ["PYTHONPATH"] = str(trees[name])
-                    result = await _hub(profile, corpus_path, seconds)
-                    rates[name].append(result["rate"])
-                    print(f"  {name:6s} {result['rate']:7.0f}/s  p99 {result['p99_ms']:.0f} ms")
+                    seen[name].append(await _measure(profile, corpus_path, seconds, rate))
+                    print(f"  {name:6s} {_show(seen[name][-1])}", flush=True)
         finally:
             if saved is None:
                 os.environ.pop("PYTHONPATH", None)
             else:
                 os.environ["PYTHONPATH"] = saved
-    before, after = median(rates["before"]), median(rates["after"])
-    print(f"{profile}: before {before:.0f}/s, after {after:.0f}/s ({after / before - 1:+.0%})")
+    for name, results in seen.items():
+        middle = {key: median([r[key] for r in results]) for key in results[0]}
+        print(f"{profile} {name}: medians {_show(middle)}")
+
+
+def _show(figures: dict[str, float]) -> str:
+    return "  ".join(
+        f"{key} {value:.0f}/s" if key == "rate" else f"{key} {value:.1f}"
+        for key, value in figures.items()
+    )
 
 
 def main() -> None:
@@ -69,9 +90,12 @@ def main() -> None:
     parser.add_argument("--profile", default="embedded", choices=("embedded", "distributed"))
     parser.add_argument("--runs", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--e2e", type=float, default=0.0, metavar="RATE", help="scenario 3 at RATE events/s"
+    )
     parser.add_argument("files", nargs="+")
     args = parser.parse_args()
-    asyncio.run(compare(args.ref, args.files, args.profile, args.runs, args.seconds))
+    asyncio.run(compare(args.ref, args.files, args.profile, args.runs, args.seconds, args.e2e))
 
 
 if __name__ == "__main__":
