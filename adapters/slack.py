@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from adapters.slack_render import render
+from hub import jsonio
 from hub.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
 from hub.notify import Posted
 
@@ -131,7 +132,9 @@ class SlackNotifier:
     ) -> AsyncSlackResponse:
         if self._client.session is None or self._client.session.closed:
             # One session for the notifier's life keeps connections alive between messages.
-            self._client.session = aiohttp.ClientSession(timeout=self._timeout)
+            self._client.session = aiohttp.ClientSession(
+                timeout=self._timeout, json_serialize=jsonio.dumps_text
+            )
         try:
             return await method(**kwargs)
         except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:

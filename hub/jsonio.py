@@ -24,6 +24,11 @@ def dumps(value: Any) -> bytes:
         return json.dumps(value, separators=(",", ":")).encode()
 
 
+def dumps_text(value: Any) -> str:
+    """Compact JSON text of `value` (for APIs that want `str`, such as aiohttp's json_serialize)."""
+    return dumps(value).decode()
+
+
 def dumps_sorted(value: Any) -> str:
     """Compact JSON text of `value` with object keys sorted (a stable form for hashing/wire)."""
     try:

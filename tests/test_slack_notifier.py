@@ -69,6 +69,14 @@ async def test_post_returns_the_ts_and_slack_records_the_message(
     }
 
 
+async def test_any_text_reaches_slack_as_it_was(fake: FakeSlack, slack: SlackNotifier) -> None:
+    """Non-ASCII, emoji and even a lone surrogate (which orjson refuses) arrive unchanged."""
+    texts = ["café ✓ 日本語 🚀", "half a pair: \ud800", 'quotes " and \\ and \n newline']
+    for text in texts:
+        await slack.post("#backend", {**MESSAGE, "text": text})
+    assert [p.text for p in fake.posts("#backend")] == texts
+
+
 async def test_thread_replies_carry_thread_ts_and_broadcast(
     fake: FakeSlack, slack: SlackNotifier
 ) -> None:
