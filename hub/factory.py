@@ -23,12 +23,7 @@ def make_broker(settings: Settings) -> Broker:
     """RabbitMQ when HUB_BROKER_URL is set, else the embedded SQLite queue in HUB_DATA_DIR."""
     data_dir = open_data_dir(settings.data_dir)
     if not settings.broker_url:
-        return SqliteBroker(
-            data_dir,
-            visibility=settings.queue_visibility.total_seconds(),
-            # Ingest workers' events are seen by polling: poll often when there are any.
-            poll_interval=0.2 if settings.workers == 1 else 0.02,
-        )
+        return SqliteBroker(data_dir, visibility=settings.queue_visibility.total_seconds())
     first = settings.worker_index == 0
     return SpooledBroker(
         _amqp(settings),

@@ -16,6 +16,7 @@ from typing import Any
 
 from hub.broker import DeadLetter, Delivery, DeliveryHandler, EventHandler
 from hub.deadletters import DeadLetterSession, DeadRecord, parse_dead
+from hub.doorbell import Doorbell
 from hub.event import Event
 from hub.log import get_logger
 from hub.metrics import QUEUE_LAG
@@ -87,6 +88,7 @@ class SqliteBroker:
         self.batch = batch
         self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._wake: dict[str, asyncio.Event] = {ROUTE: asyncio.Event(), DELIVER: asyncio.Event()}
+        self._doorbells = {queue: Doorbell(data_dir, queue) for queue in self._wake}
         self._loops: list[asyncio.Task[None]] = []
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._stopping = False
@@ -99,6 +101,8 @@ class SqliteBroker:
     async def close(self) -> None:
         """Stop all loops and close the file; unacked claims expire and come back."""
         await self.stop_consuming()
+        for doorbell in self._doorbells.values():
+            doorbell.close()
         for task in self._loops:
             task.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
@@ -121,6 +125,7 @@ class SqliteBroker:
         """Commit the event (group commit with concurrent publishers)."""
         await self.db.write([self._insert(ROUTE, event.to_json_bytes())])
         self._wake[ROUTE].set()
+        self._doorbells[ROUTE].ring()
 
     async def publish_deliveries(self, deliveries: Sequence[Delivery]) -> None:
         """Commit all deliveries at once, each in its channel's FIFO."""
@@ -128,6 +133,7 @@ class SqliteBroker:
             [self._insert(DELIVER, d.to_json_bytes(), d.channel) for d in deliveries]
         )
         self._wake[DELIVER].set()
+        self._doorbells[DELIVER].ring()
 
     async def publish_dead_letter(self, dead: DeadLetter) -> None:
         """Commit a dead letter with its reason and history."""
@@ -158,6 +164,7 @@ class SqliteBroker:
         self, queue: str, parse: Callable[[bytes], Any], handler: Callable[[Any], Awaitable[None]]
     ) -> None:
         wake = self._wake[queue]
+        self._doorbells[queue].listen(wake.set)  # other processes' publishes ring it
         while not self._stopping:
             wake.clear()
             room = self.batch - len(self._in_flight)
@@ -167,9 +174,11 @@ class SqliteBroker:
                 task = asyncio.create_task(self._handle(queue, seq, body, attempts, parse, handler))
                 self._in_flight[seq] = task
                 task.add_done_callback(functools.partial(self._done, seq))
-            # Woken by a local publish or a finished handler; other processes' writes by polling.
+            # Woken by a publish (here, or another process's doorbell ring) or a finished
+            # handler; polling covers what a doorbell cannot (a second consumer, a lost ring).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), self.poll_interval)
+                async with asyncio.timeout(self.poll_interval):
+                    await wake.wait()
 
     def _done(self, seq: int, _task: asyncio.Task[None]) -> None:
         self._in_flight.pop(seq, None)
