@@ -47,6 +47,7 @@ class AmqpHistoryLog:
         self._pending: list[Record] = []
         self._flusher: asyncio.Task[None] | None = None
         self._closing = asyncio.Event()
+        self._publishing = asyncio.Lock()  # one batch at a time: a record is never sent twice
 
     async def start(self) -> None:
         """The broker's connection is opened by the broker."""
@@ -78,6 +79,10 @@ class AmqpHistoryLog:
         await self._publish_pending()
 
     async def _publish_pending(self) -> None:
+        async with self._publishing:
+            await self._publish_held()
+
+    async def _publish_held(self) -> None:
         while self._pending:
             batch = self._pending[:BATCH_MAX]
             try:
