@@ -1,8 +1,9 @@
 """Profile hub under load with py-spy; print where the time goes.
 
 `python -m bench.profile [distributed|embedded] [seconds]` samples the receiver process while
-wrk drives it at 64 connections; `python -m bench.profile pipeline [rate] [seconds]` samples the
-distributed receiver, router and deliverer while end-to-end traffic flows at `rate`. Collapsed
+wrk drives it at 64 connections; `python -m bench.profile pipeline [rate] [seconds] [profile]`
+samples every hub process (the distributed receiver, router and deliverer, or the embedded
+`hub run`) while end-to-end traffic flows at `rate`. Collapsed
 stacks go to bench/results/profile-*.txt; the functions with the most inclusive and self time
 are printed (asyncio tasks resumed from C show up as separate stack roots, so inclusive shares
 of coroutines are lower bounds).
@@ -84,8 +85,9 @@ async def _spy(pid: int, seconds: float, out: Path, rate: int = 100) -> asyncio.
     )
 
 
-async def profile_pipeline(rate: float, seconds: float) -> str:
-    """Sample receiver, router and deliverer while end-to-end traffic flows at `rate`."""
+async def profile_pipeline(rate: float, seconds: float, profile_name: str = "distributed") -> str:
+    """Sample every hub process (receiver, router and deliverer, or `hub run`) while
+    end-to-end traffic flows at `rate`."""
     from bench import e2e, loadgen
     from bench.slackside import SlackSide
 
@@ -94,14 +96,14 @@ async def profile_pipeline(rate: float, seconds: float) -> str:
     slack_url = await slack.start()
     summaries = []
     try:
-        commands = e2e.commands("distributed")
-        async with stack("distributed", commands, slack_url, e2e.routes()) as (settings, procs):
+        commands = e2e.commands(profile_name)
+        async with stack(profile_name, commands, slack_url, e2e.routes()) as (settings, procs):
             requests = e2e.events(int(rate * seconds), start=0)
             outputs = []
             spies = []
             for proc in procs:
                 assert proc.process is not None
-                outputs.append(RESULTS / f"profile-pipeline-{proc.command}.txt")
+                outputs.append(RESULTS / f"profile-pipeline-{profile_name}-{proc.command}.txt")
                 spies.append(await _spy(proc.process.pid, seconds, outputs[-1]))
             await loadgen.open_loop(f"http://{settings.listen}", requests, rate)
             for spy in spies:
@@ -114,12 +116,14 @@ async def profile_pipeline(rate: float, seconds: float) -> str:
 
 
 def main() -> None:
-    """`[distributed|embedded] [seconds]` profiles a receiver; `pipeline [rate] [seconds]` all."""
+    """`[distributed|embedded] [seconds]` profiles a receiver;
+    `pipeline [rate] [seconds] [distributed|embedded]` every process of the pipeline."""
     name = sys.argv[1] if len(sys.argv) > 1 else "distributed"
     if name == "pipeline":
         rate = float(sys.argv[2]) if len(sys.argv) > 2 else 100.0
         seconds = float(sys.argv[3]) if len(sys.argv) > 3 else 10.0
-        print(asyncio.run(profile_pipeline(rate, seconds)))
+        which = sys.argv[4] if len(sys.argv) > 4 else "distributed"
+        print(asyncio.run(profile_pipeline(rate, seconds, which)))
         return
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 8.0
     print(asyncio.run(profile(name, seconds)))
