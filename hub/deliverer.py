@@ -89,6 +89,12 @@ class Deliverer:
 
     async def _run(self, channel: str, lane: _Lane) -> None:
         while lane.items:
+            # Wait for the channel's pace before choosing what to send, so that what arrives
+            # meanwhile joins the digest (chosen first, a digest left those for the next post).
+            if (delay := lane.bucket.wait_time()) > 0:
+                await asyncio.sleep(delay)
+                if not lane.items:
+                    break
             batch = self._next_batch(lane)
             try:
                 await self._deliver(batch, lane.bucket)

@@ -1,0 +1,73 @@
+"""The deliverer's per-channel pace: what arrives while a channel waits joins the next digest."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from adapters import slack_render
+from adapters.slack import SlackNotifier
+from hub.broker import Delivery
+from hub.deliverer import Deliverer
+from hub.event import Event, Severity
+from hub.sqlite_broker import SqliteBroker
+from hub.sqlite_state import SqliteState
+from tests.fakeslack import FakeSlack
+
+TOKEN = "xoxb-pacing-test"
+
+
+def _delivery(n: int) -> Delivery:
+    now = datetime.now(UTC)
+    event = Event(
+        id=f"evt-{n}",
+        source="kapacitor",
+        type="kapacitor.alert.info",
+        time=now,
+        receivedat=now,
+        severity=Severity.INFO,
+        title=f"event {n}",
+    )
+    return Delivery(event, "#pace", ("all",))
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSlack]:
+    """A running fake Slack."""
+    server = FakeSlack(token=TOKEN)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def test_events_arriving_during_the_pace_wait_go_out_in_the_next_digest(
+    tmp_path: Path, state: SqliteState, fake: FakeSlack
+) -> None:
+    """One post a second, no burst: the first event posts at once; the second waits for the
+    pace; four more that arrive during that wait are in the same post as the second."""
+    broker = SqliteBroker(tmp_path)
+    await broker.start()
+    notifier = SlackNotifier(TOKEN, fake.base_url)
+    deliverer = Deliverer(broker, state, notifier, slack_render, rate=1.0, burst=1)
+    try:
+        first = [asyncio.create_task(deliverer.handle(_delivery(n))) for n in (0, 1)]
+        await fake.wait_for_events(1, timeout=10)
+        await asyncio.sleep(0.2)  # event 1 now waits about 0.8 s for the channel's pace
+        later = [asyncio.create_task(deliverer.handle(_delivery(n))) for n in range(2, 6)]
+        await asyncio.wait_for(asyncio.gather(*first, *later), 20)
+    finally:
+        await notifier.close()
+        await broker.close()
+    assert [_ids(p.metadata) for p in fake.posts("#pace")] == [
+        ["evt-0"],
+        ["evt-1", "evt-2", "evt-3", "evt-4", "evt-5"],
+    ]
+
+
+def _ids(metadata: dict[str, object] | None) -> list[str]:
+    payload = (metadata or {}).get("event_payload")
+    return list(payload.get("event_ids", [])) if isinstance(payload, dict) else []
