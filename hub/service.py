@@ -158,7 +158,7 @@ def freeze_heap() -> None:
     """Move everything alive after start-up out of the garbage collector's sight.
 
     Modules, settings, routes, clients and connections live as long as the process. Left in
-    the oldest generation, every full collection walks all of them again: 45-80 ms with the
+    the oldest generation, every full collection walks all of them again: 45-90 ms with the
     whole event loop stopped, every few seconds under load, which was the p99 of the
     end-to-end latency (docs/benchmarks.md). Frozen, they are never scanned; what the
     process allocates afterwards is collected as before.
