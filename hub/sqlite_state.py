@@ -88,9 +88,7 @@ class SqliteState:
         return await self._gets.ask(key)
 
     async def _get_many(self, keys: list[str]) -> list[str | None]:
-        rows = await self.db.run(
-            self.db.query, _GET_MANY, (jsonio.dumps(keys).decode(), time.time())
-        )
+        rows = await self.db.run(self.db.query, _GET_MANY, (jsonio.dumps_text(keys), time.time()))
         values = {str(k): str(v) for k, v in rows}
         return [values.get(key) for key in keys]
 
