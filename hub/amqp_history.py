@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncIterator
 from datetime import datetime
 
@@ -80,21 +79,18 @@ class AmqpHistoryLog:
 
     async def _publish_pending(self) -> None:
         async with self._publishing:
-            await self._publish_held()
-
-    async def _publish_held(self) -> None:
-        while self._pending:
-            batch = self._pending[:BATCH_MAX]
-            try:
-                await self.broker.publish_history(jsonio.dumps(batch))
-            except Exception as exc:
-                log.warning(
-                    "history append failed",
-                    records=len(batch),
-                    error=str(exc) or type(exc).__name__,
-                )
-                return  # kept for the next append's flush
-            del self._pending[: len(batch)]
+            while self._pending:
+                batch = self._pending[:BATCH_MAX]
+                try:
+                    await self.broker.publish_history(jsonio.dumps(batch))
+                except Exception as exc:
+                    log.warning(
+                        "history append failed",
+                        records=len(batch),
+                        error=str(exc) or type(exc).__name__,
+                    )
+                    return  # kept for the next append's flush
+                del self._pending[: len(batch)]
 
     async def read(self, since: datetime | None, follow: bool) -> AsyncIterator[Record]:
         """Consume the stream from `since` on its own connection."""
@@ -118,9 +114,9 @@ class AmqpHistoryLog:
                     continue
                 await message.ack()
                 if message.content_type == CLOUDEVENTS_CONTENT_TYPE:
-                    yield {"kind": "event", "event": json.loads(message.body)}
+                    yield {"kind": "event", "event": jsonio.loads(message.body)}
                     continue
-                records = json.loads(message.body)
+                records = jsonio.loads(message.body)
                 # A batch of records (an array), or one record as earlier versions wrote them.
                 for record in records if isinstance(records, list) else [records]:
                     yield record

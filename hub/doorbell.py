@@ -33,11 +33,6 @@ class Doorbell:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ringing = False
 
-    @property
-    def listening(self) -> bool:
-        """Whether this process answers the doorbell."""
-        return self._listener is not None
-
     def listen(self, answer: Callable[[], None]) -> bool:
         """Call `answer` whenever another process rings; False when this process cannot listen
         (another one does already, or the platform has no abstract unix sockets)."""

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import aio_pika
 import aiohttp
 
 from hub.amqp import Topology
+from hub.event import Event, Severity
 from hub.factory import make_parts
 from hub.service import STAGES, running
 from hub.settings import Settings, settings_env
@@ -27,6 +29,20 @@ from tests import signing
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 SLACK_TOKEN = "xoxb-test-token"
+
+
+def info_event(n: int) -> Event:
+    """A plain info event `evt-<n>`, received now, of no thread (each one posts on its own)."""
+    now = datetime.now(UTC)
+    return Event(
+        id=f"evt-{n}",
+        source="kapacitor",
+        type="kapacitor.alert.info",
+        time=now,
+        receivedat=now,
+        severity=Severity.INFO,
+        title=f"event {n}",
+    )
 
 
 def free_port() -> int:

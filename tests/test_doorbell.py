@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from pathlib import Path
 
 from hub.doorbell import Doorbell
-from hub.event import Event, Severity
+from hub.event import Event
 from hub.sqlite_broker import SqliteBroker
+from tests.harness import info_event
 
 HOUR = 3600.0
-
-
-def _event(n: int) -> Event:
-    now = datetime.now(UTC)
-    return Event(
-        id=f"evt-{n}",
-        source="kapacitor",
-        type="kapacitor.alert",
-        time=now,
-        receivedat=now,
-        severity=Severity.INFO,
-        title=f"event {n}",
-    )
 
 
 async def test_a_publish_elsewhere_wakes_a_consumer_that_would_poll_only_hourly(
@@ -43,7 +30,7 @@ async def test_a_publish_elsewhere_wakes_a_consumer_that_would_poll_only_hourly(
         await consumer.consume_events(handle)
         await asyncio.sleep(0.2)  # the consumer's first claim finds nothing; it waits for an hour
         for n in range(3):
-            await worker.publish_event(_event(n))
+            await worker.publish_event(info_event(n))
             assert await asyncio.wait_for(got.get(), 10) == f"evt-{n}"
     finally:
         await worker.close()

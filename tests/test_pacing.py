@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,26 +12,16 @@ from adapters import slack_render
 from adapters.slack import SlackNotifier
 from hub.broker import Delivery
 from hub.deliverer import Deliverer
-from hub.event import Event, Severity
 from hub.sqlite_broker import SqliteBroker
 from hub.sqlite_state import SqliteState
 from tests.fakeslack import FakeSlack
+from tests.harness import info_event
 
 TOKEN = "xoxb-pacing-test"
 
 
 def _delivery(n: int) -> Delivery:
-    now = datetime.now(UTC)
-    event = Event(
-        id=f"evt-{n}",
-        source="kapacitor",
-        type="kapacitor.alert.info",
-        time=now,
-        receivedat=now,
-        severity=Severity.INFO,
-        title=f"event {n}",
-    )
-    return Delivery(event, "#pace", ("all",))
+    return Delivery(info_event(n), "#pace", ("all",))
 
 
 @pytest.fixture
