@@ -23,6 +23,7 @@ from aiormq.abc import FieldTable
 from pamqp.commands import Basic
 
 from hub.amqp_dead import AmqpDeadSession
+from hub.amqp_publish import TurnPublisher
 from hub.broker import DeadLetter, Delivery, DeliveryHandler, EventHandler, shard_of
 from hub.deadletters import DeadLetterSession
 from hub.event import CLOUDEVENTS_CONTENT_TYPE, Event
@@ -90,6 +91,7 @@ class AmqpBroker:
         self.prefetch = prefetch
         self._connection: AbstractConnection | None = None
         self._publish: AbstractChannel | None = None
+        self._publisher = TurnPublisher(self._publish_channel)
         self._exchanges: dict[str, AbstractExchange] = {}
         self._specs: list[_Consumer] = []
         self._consumers: list[tuple[AbstractQueue, str]] = []
@@ -187,6 +189,7 @@ class AmqpBroker:
         self._lost.set()
         if self._supervisor is not None:
             await self._supervisor
+        await self._publisher.close()
         if self._connection is not None:
             await self._connection.close()
             self._connection = None
@@ -237,23 +240,18 @@ class AmqpBroker:
     async def _publish_confirmed(
         self, exchange: str, routing_key: str, body: bytes, properties: Basic.Properties
     ) -> None:
-        # Straight to aiormq: aio-pika's Message adds a third to the CPU of every publish and
-        # nothing we use. The channel has confirms on and raises on return, so an unroutable
-        # message (PublishError) or a nack (DeliveryError) raises here as through aio-pika.
-        if exchange not in self._exchanges or self._publish is None:
+        # Straight to aiormq, the publishes of one loop turn in one write (hub/amqp_publish.py):
+        # aio-pika's Message and aiormq's per-message path cost more CPU than the framing. The
+        # channel has confirms on and raises on return, so an unroutable message (PublishError)
+        # or a nack (DeliveryError) raises here as through aio-pika.
+        if exchange not in self._exchanges:
             raise ConnectionError("broker not started")
-        channel = cast(aiormq.Channel, await self._publish.get_underlay_channel())
-        # wait=False: do not hold the channel's publish lock until the frame has left the
-        # socket. Under load that made every publish queue behind the one before it, a task
-        # switch each, and cost more CPU than the framing; the confirm is still awaited below.
-        await channel.basic_publish(
-            body,
-            exchange=exchange,
-            routing_key=routing_key,
-            properties=properties,
-            mandatory=True,
-            wait=False,
-        )
+        await self._publisher.publish(exchange, routing_key, body, properties)
+
+    async def _publish_channel(self) -> aiormq.Channel:
+        if self._publish is None:
+            raise ConnectionError("broker not started")
+        return cast(aiormq.Channel, await self._publish.get_underlay_channel())
 
     async def publish_dead_letter(self, dead: DeadLetter) -> None:
         """Publish a failed delivery with its reason and history in headers."""

@@ -1,0 +1,137 @@
+"""Publishes batched per loop turn (hub/amqp_publish.py) keep RabbitMQ's confirm semantics."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import aio_pika
+import aiormq
+import pytest
+from pamqp.commands import Basic
+
+from hub.amqp import PERSISTENT, AmqpBroker
+from hub.amqp_publish import TurnPublisher
+from hub.broker import DeadLetter, Delivery
+from hub.settings import Settings
+from tests.harness import AMQP_URL, delete_topology, info_event
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def broker() -> AsyncIterator[AmqpBroker]:
+    """A started broker on a topology of its own, deleted afterwards."""
+    prefix = f"test-{uuid.uuid4().hex[:10]}"
+    started = AmqpBroker(AMQP_URL, prefix=prefix, shards=2)
+    await started.start()
+    try:
+        yield started
+    finally:
+        await started.close()
+        await delete_topology(Settings(amqp_prefix=prefix, delivery_shards=2))
+
+
+async def _channel(broker: AmqpBroker) -> aiormq.Channel:
+    return await broker._publish_channel()
+
+
+def _props(n: int) -> Basic.Properties:
+    return Basic.Properties(delivery_mode=PERSISTENT, message_id=f"m{n}")
+
+
+async def _drain(queue: aio_pika.abc.AbstractQueue, count: int) -> list[bytes]:
+    bodies = []
+    for _ in range(count):
+        message = await queue.get(timeout=5, fail=True)
+        assert message is not None
+        bodies.append(message.body)
+        await message.ack()
+    return bodies
+
+
+async def test_a_turn_of_publishes_is_confirmed_and_arrives_in_order(broker: AmqpBroker) -> None:
+    """Fifty publishes asked in one turn all return confirmed, and the queue holds them in order."""
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(exclusive=True)
+        await queue.bind(broker.topology.events, routing_key="order.#")
+        publisher = TurnPublisher(lambda: _channel(broker))
+        bodies = [f"body {n}".encode() for n in range(50)]
+        results = await asyncio.gather(
+            *(
+                publisher.publish(broker.topology.events, "order.test", body, _props(n))
+                for n, body in enumerate(bodies)
+            )
+        )
+        assert results == [None] * 50
+        assert await _drain(queue, 50) == bodies
+        assert (await _channel(broker)).confirmations == {}, "every confirm was settled"
+
+
+async def test_an_unroutable_message_fails_alone_and_the_rest_of_its_turn_is_confirmed(
+    broker: AmqpBroker,
+) -> None:
+    """A message no queue takes raises PublishError; the ones sent with it still succeed."""
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(exclusive=True)
+        await queue.bind(broker.topology.deliveries, routing_key="routed")
+        publisher = TurnPublisher(lambda: _channel(broker))
+        keys = ["routed", "nowhere", "routed"]
+        results = await asyncio.gather(
+            *(
+                publisher.publish(broker.topology.deliveries, key, key.encode(), _props(n))
+                for n, key in enumerate(keys)
+            ),
+            return_exceptions=True,
+        )
+        assert results[0] is None and results[2] is None
+        assert isinstance(results[1], aiormq.exceptions.PublishError)
+        assert await _drain(queue, 2) == [b"routed", b"routed"]
+
+
+async def test_a_nacked_message_raises_delivery_error(broker: AmqpBroker) -> None:
+    """A queue that rejects publishes when full makes RabbitMQ nack: publish raises, not returns."""
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(
+            f"{broker.topology.prefix}.full",
+            arguments={"x-max-length": 1, "x-overflow": "reject-publish"},
+            exclusive=True,
+        )
+        await queue.bind(broker.topology.deliveries, routing_key="full")
+        publisher = TurnPublisher(lambda: _channel(broker))
+        await publisher.publish(broker.topology.deliveries, "full", b"fits", _props(1))
+        with pytest.raises(aiormq.exceptions.DeliveryError):
+            await publisher.publish(broker.topology.deliveries, "full", b"over", _props(2))
+
+
+async def test_batched_and_aio_pika_publishes_share_the_channel_numbering(
+    broker: AmqpBroker,
+) -> None:
+    """Dead letters (aio-pika's own publish) interleaved with batched events on the same channel
+    are each confirmed: the delivery tags of both paths stay in step with the broker's."""
+    event = info_event(1)
+    dead = DeadLetter(Delivery(event, "#ops", ("r",)), "gave up", 3, "first", "last")
+    calls = []
+    for n in range(30):
+        calls.append(broker.publish_event(info_event(n)))
+        if n % 5 == 0:
+            calls.append(broker.publish_dead_letter(dead))
+    await asyncio.gather(*calls)
+    async with broker.dead_letters() as session:
+        assert len(session.records) == 6
+
+
+async def test_publishing_on_a_closed_channel_raises_connection_error(broker: AmqpBroker) -> None:
+    """With the channel gone, publish fails fast with ConnectionError (the spool's cue)."""
+    channel = await _channel(broker)
+    publisher = TurnPublisher(lambda: _channel(broker))
+    await channel.close()
+    with pytest.raises(ConnectionError):
+        await publisher.publish(broker.topology.events, "x", b"x", _props(1))
