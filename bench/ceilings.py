@@ -2,6 +2,10 @@
 
 - framework: a bare aiohttp handler that reads and parses the same JSON (run as its own process:
   `python -m bench.ceilings --listen 127.0.0.1:PORT`), loaded by the same wrk script;
+- framework + broker (distributed only): the same bare handler that also publishes the body it
+  read with aio-pika, persistent and confirmed, before answering (`--publish PREFIX`), one
+  process or several on one port (`--reuse-port`): the least any durable receiver does per
+  webhook on this machine, with the HTTP and the publishing sharing its CPU as in hub;
 - RabbitMQ: aio-pika publishing the same bytes, persistent and confirmed, through hub's topology,
   from 64 concurrent publishers;
 - SQLite: the same bytes committed durably (WAL, synchronous=FULL) in transactions of 64 rows.
@@ -11,12 +15,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sqlite3
 import sys
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -45,6 +50,56 @@ def bare_app() -> web.Application:
     app = web.Application(client_max_size=25 * 2**20)
     app.router.add_post("/hooks/{source}", _bare)
     return app
+
+
+def publishing_app(exchange: aio_pika.abc.AbstractExchange) -> web.Application:
+    """The framework + broker ceiling: the bare handler, publishing the body confirmed first."""
+
+    async def handle(request: web.Request) -> web.Response:
+        body = await request.read()
+        if request.content_type == "application/x-www-form-urlencoded":
+            body = parse_qs(body.decode())["payload"][0].encode()
+        doc = json.loads(body)
+        kind = request.match_info["source"]
+        await exchange.publish(
+            aio_pika.Message(
+                body,
+                content_type="application/json",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                message_id=uuid.uuid4().hex,
+            ),
+            routing_key=f"{kind}.bench",
+            mandatory=True,
+        )
+        return web.json_response(
+            {"id": str(doc.get("id", "")), "type": kind, "duplicate": False}, status=202
+        )
+
+    app = web.Application(client_max_size=25 * 2**20)
+    app.router.add_post("/hooks/{source}", handle)
+    return app
+
+
+async def _serve_publishing(host: str, port: int, prefix: str, reuse_port: bool) -> None:
+    connection = await aio_pika.connect(AMQP_URL)
+    channel = await connection.channel(publisher_confirms=True)
+    exchange = await channel.get_exchange(f"{prefix}.events")
+    runner = web.AppRunner(publishing_app(exchange), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port, reuse_port=reuse_port).start()
+    await asyncio.Event().wait()
+
+
+@contextlib.asynccontextmanager
+async def amqp_topology() -> AsyncIterator[str]:
+    """Hub's topology under a fresh prefix (the prefix), deleted afterwards."""
+    broker = AmqpBroker(AMQP_URL, prefix=f"bench-ceiling-{uuid.uuid4().hex[:8]}", shards=4)
+    await broker.start()
+    try:
+        yield broker.topology.prefix
+    finally:
+        await broker.close()
+        await _delete(broker)
 
 
 async def amqp_ceiling(
@@ -136,11 +191,17 @@ def _summary(latencies: list[float], elapsed: float) -> dict[str, float]:
 
 
 def main() -> None:
-    """Serve the framework ceiling until killed."""
+    """Serve the framework ceiling (or, with --publish, framework + broker) until killed."""
     parser = argparse.ArgumentParser(description="bare aiohttp webhook handler (the ceiling)")
     parser.add_argument("--listen", default="127.0.0.1:8199")
-    host, _, port = parser.parse_args().listen.rpartition(":")
+    parser.add_argument("--publish", metavar="PREFIX", help="publish each body confirmed")
+    parser.add_argument("--reuse-port", action="store_true", help="share the port (SO_REUSEPORT)")
+    args = parser.parse_args()
+    host, _, port = args.listen.rpartition(":")
     print(f"bare handler on {host}:{port}", file=sys.stderr)
+    if args.publish:
+        asyncio.run(_serve_publishing(host, int(port), args.publish, args.reuse_port))
+        return
     web.run_app(bare_app(), host=host, port=int(port), access_log=None, print=None)
 
 

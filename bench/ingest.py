@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import corpus, loadgen
-from bench.ceilings import amqp_ceiling, sqlite_ceiling
+from bench.ceilings import amqp_ceiling, amqp_topology, sqlite_ceiling
 from bench.procs import CpuMeter, metrics, rss_mib, stack, workdir
 from bench.stats import medians, ratio
 from bench.wrkrun import run_wrk, write_corpus
@@ -44,23 +44,39 @@ def broker_bodies() -> list[bytes]:
     return bodies
 
 
-async def _framework(corpus_path: Path, seconds: float) -> dict[str, float]:
+async def _framework(
+    corpus_path: Path, seconds: float, publish: str | None = None, processes: int = 1
+) -> dict[str, float]:
+    """The bare handler under wrk; with `publish` (a topology prefix) framework + broker, in
+    `processes` processes sharing the port."""
     port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bench.ceilings",
-        "--listen",
-        f"127.0.0.1:{port}",
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    args = ["-m", "bench.ceilings", "--listen", f"127.0.0.1:{port}"]
+    if publish:
+        args += ["--publish", publish, "--reuse-port"]
+    started = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, *args, stderr=asyncio.subprocess.DEVNULL
+        )
+        for _ in range(processes)
+    ]
     try:
         await loadgen.wait_port(port)
+        await asyncio.sleep(0.5 if processes > 1 else 0)  # the others bind a moment later
         result = await run_wrk(f"http://127.0.0.1:{port}", corpus_path, seconds, CONNECTIONS)
     finally:
-        process.terminate()
-        await process.wait()
+        for process in started:
+            process.terminate()
+        for process in started:
+            await process.wait()
+    refused = sum(n for status, n in result.statuses.items() if status != "202")
+    if refused:
+        raise RuntimeError(f"the ceiling refused {refused} requests: {result.statuses}")
     return {"rate": result.rate, "p50_ms": result.p50_ms, "p99_ms": result.p99_ms}
+
+
+async def _combined(corpus_path: Path, seconds: float, processes: int) -> dict[str, float]:
+    async with amqp_topology() as prefix:
+        return await _framework(corpus_path, seconds, prefix, processes)
 
 
 async def _hub(
@@ -116,9 +132,13 @@ async def run(profile: str, seconds: float, runs: int, half_rate: bool = True) -
         write_corpus(corpus_path, travis_pool=int(4000 * seconds * TRAVIS_SHARE))
         print(f"  corpus written in {time.perf_counter() - started:.1f}s", flush=True)
         hub_runs, workers_runs, framework_runs, broker_runs = [], [], [], []
+        combined_runs: list[dict[str, float]] = []
+        combined_workers_runs: list[dict[str, float]] = []
+        contenders = ["hub", "workers", "framework", "broker"]
+        if profile == "distributed":
+            contenders += ["combined", "combined-workers"]
         for n in range(runs):
-            order = ["hub", "workers", "framework", "broker"]
-            order = order[n % 4 :] + order[: n % 4]
+            order = contenders[n % len(contenders) :] + contenders[: n % len(contenders)]
             for contender in order:
                 if contender == "hub":
                     hub_runs.append(await _hub(profile, corpus_path, seconds))
@@ -126,12 +146,23 @@ async def run(profile: str, seconds: float, runs: int, half_rate: bool = True) -
                     workers_runs.append(await _hub(profile, corpus_path, seconds, WORKERS))
                 elif contender == "framework":
                     framework_runs.append(await _framework(corpus_path, seconds))
+                elif contender == "combined":
+                    combined_runs.append(await _combined(corpus_path, seconds, 1))
+                elif contender == "combined-workers":
+                    combined_workers_runs.append(await _combined(corpus_path, seconds, WORKERS))
                 else:
                     broker_runs.append(await _broker(profile, bodies, seconds))
+            combined_text = (
+                f", framework+broker {combined_runs[-1]['rate']:.0f}/s "
+                f"(x{WORKERS} {combined_workers_runs[-1]['rate']:.0f}/s)"
+                if combined_runs
+                else ""
+            )
             print(
                 f"  run {n + 1}: hub {hub_runs[-1]['rate']:.0f}/s, --workers {WORKERS} "
                 f"{workers_runs[-1]['rate']:.0f}/s, framework "
-                f"{framework_runs[-1]['rate']:.0f}/s, broker {broker_runs[-1]['rate']:.0f}/s",
+                f"{framework_runs[-1]['rate']:.0f}/s, broker {broker_runs[-1]['rate']:.0f}/s"
+                f"{combined_text}",
                 flush=True,
             )
     hub, framework, broker = medians(hub_runs), medians(framework_runs), medians(broker_runs)
@@ -155,6 +186,16 @@ async def run(profile: str, seconds: float, runs: int, half_rate: bool = True) -
             "broker": broker_runs,
         },
     }
+    if combined_runs:
+        combined, combined_workers = medians(combined_runs), medians(combined_workers_runs)
+        result["combined_ceiling"] = combined
+        result["combined_workers_ceiling"] = combined_workers
+        result["ratio_to_combined_ceiling"] = ratio(hub["rate"], combined["rate"])
+        result["workers_ratio_to_combined_ceiling"] = ratio(
+            workers["rate"], combined_workers["rate"]
+        )
+        result["all_runs"]["combined"] = combined_runs
+        result["all_runs"]["combined_workers"] = combined_workers_runs
     if half_rate:
         # Embedded: half the 2,000/s target, as the issue asks; distributed: half of its own rate.
         half = hub["rate"] / 2 if profile == "distributed" else 1000.0

@@ -86,12 +86,24 @@ def table() -> str:
             f"p99 {hub['p99_ms']:.0f} ms | bare aiohttp {fw['rate']:.0f}/s; {broker} "
             f"{br['rate']:.0f}/s | {doc['ratio_to_lower_ceiling']:.0%} of lower |"
         )
+        if "combined_ceiling" in doc:
+            rows.append(
+                f"| (same run) | | bare aiohttp + aio-pika confirmed publish, one process: "
+                f"{doc['combined_ceiling']['rate']:.0f}/s | hub "
+                f"{doc['ratio_to_combined_ceiling']:.0%} of it |"
+            )
         if "workers" in doc:
             w = doc["workers"]
             rows.append(
                 f"| ingest {profile}, `--workers {w['count']}`, 64 conns | {w['rate']:.0f}/s, "
                 f"p50 {w['p50_ms']:.0f} ms, p99 {w['p99_ms']:.0f} ms | (same ceilings) "
                 f"| {doc['workers_ratio_to_lower_ceiling']:.0%} of lower |"
+            )
+        if "combined_workers_ceiling" in doc:
+            rows.append(
+                f"| (same run) | | the same, {doc['workers']['count']} processes: "
+                f"{doc['combined_workers_ceiling']['rate']:.0f}/s | `--workers "
+                f"{doc['workers']['count']}` {doc['workers_ratio_to_combined_ceiling']:.0%} of it |"
             )
         if "half_rate" in doc:
             h = doc["half_rate"]
