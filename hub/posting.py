@@ -150,12 +150,13 @@ class Poster:
         )
         return "updated"
 
-    async def update_parent(self, delivery: Delivery, parent: Parent) -> None:
-        """Re-render the thread parent to show the event's state as the current one."""
+    async def update_parent(self, delivery: Delivery, parent: Parent, count: int = 1) -> None:
+        """Re-render the thread parent to show the event's state as the current one; `count`
+        events of the thread (this one the latest) are new since the parent's last update."""
         event = delivery.event
         changed = event.state != parent.state
         since = datetime.now(UTC).isoformat() if changed else parent.since
-        annotations = {"since": since, "updates": str(parent.updates + 1)}
+        annotations = {"since": since, "updates": str(parent.updates + count)}
         if changed and parent.state:
             annotations["previous_state"] = parent.state
         if parent.acknowledged_by:
@@ -184,7 +185,7 @@ class Poster:
                 state=event.state,
                 severity=str(event.severity),
                 since=since,
-                updates=parent.updates + 1,
+                updates=parent.updates + count,
             ),
         )
 
@@ -202,11 +203,18 @@ class Poster:
         message = self.renderer.render_digest(list(events), routes, reason=reason)
         await self._call(lambda: self._post(channel, message, bucket), events[0])
         await self.mark_posted(events, channel)
+        # One update per thread, showing its latest event, not one per event: a burst of
+        # twenty events of one pull request edits its parent once (Slack rate-limits
+        # chat.update too), and the parent counts all twenty.
+        latest: dict[str, tuple[Delivery, int]] = {}
         for delivery in deliveries:
             key = delivery.event.threadkey if delivery.thread else None
-            parent = await self.threads.get(channel, key) if key else None
+            if key:
+                latest[key] = (delivery, latest[key][1] + 1 if key in latest else 1)
+        for key, (delivery, count) in latest.items():
+            parent = await self.threads.get(channel, key)
             if parent is not None:
-                await self.update_parent(delivery, parent)
+                await self.update_parent(delivery, parent, count)
 
     # -- one Slack call, retried per policy --------------------------------------------------
 

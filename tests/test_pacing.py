@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -60,3 +61,36 @@ async def test_events_arriving_during_the_pace_wait_go_out_in_the_next_digest(
 def _ids(metadata: dict[str, object] | None) -> list[str]:
     payload = (metadata or {}).get("event_payload")
     return list(payload.get("event_ids", [])) if isinstance(payload, dict) else []
+
+
+def _in_thread(n: int, state: str) -> Delivery:
+    event = info_event(n).model_copy(update={"threadkey": "github:acme/app#7", "state": state})
+    return Delivery(event, "#pace", ("all",))
+
+
+async def test_a_digest_edits_a_thread_parent_once_showing_its_latest_event(
+    tmp_path: Path, state: SqliteState, fake: FakeSlack
+) -> None:
+    """Five events of one thread that wait for the channel's pace go out as one digest, and
+    the thread's parent is edited once (not five times), counting all five, in the last
+    event's state."""
+    broker = SqliteBroker(tmp_path)
+    await broker.start()
+    notifier = SlackNotifier(TOKEN, fake.base_url)
+    deliverer = Deliverer(broker, state, notifier, slack_render, rate=1.0, burst=1)
+    states = ["open", "open", "open", "open", "merged"]
+    try:
+        await asyncio.wait_for(deliverer.handle(_in_thread(0, "open")), 10)  # the parent
+        replies = [deliverer.handle(_in_thread(n + 1, s)) for n, s in enumerate(states)]
+        await asyncio.wait_for(asyncio.gather(*replies), 20)
+    finally:
+        await notifier.close()
+        await broker.close()
+    parent, digest = fake.posts("#pace")
+    assert _ids(digest.metadata) == ["evt-1", "evt-2", "evt-3", "evt-4", "evt-5"]
+    updates = fake.updates("#pace")
+    assert [u.ts for u in updates] == [parent.ts], "one edit of the parent for the whole digest"
+    edited = json.dumps(updates[0].args)
+    assert "5 updates in thread" in edited
+    saved = await deliverer.poster.threads.get("#pace", "github:acme/app#7")
+    assert saved is not None and saved.state == "merged" and saved.updates == 5
