@@ -89,7 +89,7 @@ async def test_an_unroutable_message_fails_alone_and_the_rest_of_its_turn_is_con
             ),
             return_exceptions=True,
         )
-        assert results[0] is None and results[2] is None
+        assert (results[0], results[2]) == (None, None)
         assert isinstance(results[1], aiormq.exceptions.PublishError)
         assert await _drain(queue, 2) == [b"routed", b"routed"]
 

@@ -93,4 +93,5 @@ async def test_a_digest_edits_a_thread_parent_once_showing_its_latest_event(
     edited = json.dumps(updates[0].args)
     assert "5 updates in thread" in edited
     saved = await deliverer.poster.threads.get("#pace", "github:acme/app#7")
-    assert saved is not None and saved.state == "merged" and saved.updates == 5
+    assert saved is not None
+    assert (saved.state, saved.updates) == ("merged", 5)
