@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from hub.sqlite_state import SqliteState
+from tests import harness
 
 pytest_plugins = ["tests.conftest_integration"]
 
@@ -31,3 +34,14 @@ async def state(tmp_path: Path) -> AsyncIterator[SqliteState]:
         yield store
     finally:
         await store.close()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Delete the RabbitMQ topology of every test hub, also of those a test stopped by killing
+    its processes, so runs do not pile up quorum queues on the shared broker."""
+    if not harness.TOPOLOGIES:
+        return
+    try:
+        asyncio.run(harness.delete_topologies(harness.TOPOLOGIES))
+    except Exception as exc:  # the broker being down is for the tests to report, not cleanup
+        print(f"\ncould not delete the tests' RabbitMQ topologies: {exc}", file=sys.stderr)

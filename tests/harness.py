@@ -52,6 +52,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+TOPOLOGIES: set[tuple[str, int]] = set()
+"""(prefix, shards) of every test hub given a broker; conftest deletes them after the session."""
+
+
 def hub_settings(tmp_path: Path, slack_url: str, routes: str, **overrides: Any) -> Settings:
     """Settings for one test hub: own ports, own AMQP prefix, test secrets, the fake Slack."""
     routes_file = tmp_path / "routes.yaml"
@@ -74,7 +78,10 @@ def hub_settings(tmp_path: Path, slack_url: str, routes: str, **overrides: Any) 
         "log_level": "warning",
     }
     values.update(overrides)
-    return Settings(**values)
+    settings = Settings(**values)
+    if settings.broker_url:
+        TOPOLOGIES.add((settings.amqp_prefix, settings.delivery_shards))
+    return settings
 
 
 @dataclass
@@ -111,6 +118,19 @@ async def run_hub(
     finally:
         if settings.broker_url:
             await delete_topology(settings)
+
+
+async def delete_topologies(topologies: set[tuple[str, int]]) -> None:
+    """Delete the queues and exchanges of these (prefix, shards); missing ones are no error."""
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        for prefix, shards in sorted(topologies):
+            topology = Topology(prefix, shards)
+            for queue in topology.queues():
+                await channel.queue_delete(queue, if_unused=False, if_empty=False)
+            for exchange in topology.exchanges():
+                await channel.exchange_delete(exchange)
 
 
 async def delete_topology(settings: Settings) -> None:
