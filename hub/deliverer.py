@@ -40,6 +40,8 @@ class _Lane:
     bucket: TokenBucket
     items: deque[_Item] = field(default_factory=deque)
     task: asyncio.Task[None] | None = None
+    unedited: dict[str, int] = field(default_factory=dict)
+    """Per thread key: replies posted whose parent edit was left to a later event in the lane."""
 
 
 class Deliverer:
@@ -97,7 +99,7 @@ class Deliverer:
                     break
             batch = self._next_batch(lane)
             try:
-                await self._deliver(batch, lane.bucket)
+                await self._deliver(batch, lane)
             except Exception as exc:
                 log.exception("delivery failed unexpectedly", channel=channel, error=str(exc))
                 for item in batch:
@@ -122,13 +124,13 @@ class Deliverer:
             return batch
         return [lane.items.popleft()]
 
-    async def _deliver(self, batch: list[_Item], bucket: TokenBucket) -> None:
+    async def _deliver(self, batch: list[_Item], lane: _Lane) -> None:
         deliveries = [item.delivery for item in batch]
         try:
             if len(deliveries) == 1 and not deliveries[0].held:
-                outcome = await self.poster.single(deliveries[0], bucket)
+                outcome = await self._single(deliveries[0], lane)
             else:
-                outcome = await self._digest(deliveries, bucket)
+                outcome = await self._digest(deliveries, lane)
         except Failed as exc:
             for delivery in deliveries:
                 await self._dead_letter(delivery, exc)
@@ -139,7 +141,24 @@ class Deliverer:
             if not item.done.done():
                 item.done.set_result(None)
 
-    async def _digest(self, deliveries: list[Delivery], bucket: TokenBucket) -> str:
+    async def _single(self, delivery: Delivery, lane: _Lane) -> str:
+        """Post one delivery. A reply leaves its thread parent's edit to the next event of the
+        same thread when one already waits in this lane (that one edits it, counting both):
+        a run of replies edits the parent once, like a digest does."""
+        key = delivery.event.threadkey if delivery.thread else None
+        later = key is not None and any(
+            item.delivery.thread and item.delivery.event.threadkey == key for item in lane.items
+        )
+        edit = None if later or key is None else 1 + lane.unedited.get(key, 0)
+        outcome = await self.poster.single(delivery, lane.bucket, edit)
+        if key is not None and outcome == "updated":
+            if later:
+                lane.unedited[key] = lane.unedited.get(key, 0) + 1
+            else:
+                lane.unedited.pop(key, None)
+        return outcome
+
+    async def _digest(self, deliveries: list[Delivery], lane: _Lane) -> str:
         channel = deliveries[0].channel
         if deliveries[0].held:
             events = list(deliveries[0].held)
@@ -152,7 +171,7 @@ class Deliverer:
         fresh = [e for e in unique if not await self.poster.already_posted(e, channel)]
         if not fresh:
             return "skipped"
-        await self.poster.digest(deliveries, fresh, reason, bucket)
+        await self.poster.digest(deliveries, fresh, reason, lane.bucket, lane.unedited)
         return "digested"
 
     async def _record(self, delivery: Delivery, outcome: str) -> None:

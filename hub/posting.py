@@ -114,8 +114,11 @@ class Poster:
 
     # -- the three shapes of delivery ------------------------------------------------------
 
-    async def single(self, delivery: Delivery, bucket: TokenBucket) -> str:
-        """Post one delivery (a parent, or a reply plus a parent update); return the outcome."""
+    async def single(self, delivery: Delivery, bucket: TokenBucket, edit: int | None = 1) -> str:
+        """Post one delivery (a parent, or a reply plus a parent update); return the outcome.
+
+        After a reply, the parent is edited to count `edit` new events, or not at all when
+        `edit` is None (the caller knows a later event of the thread will edit it)."""
         event, channel = delivery.event, delivery.channel
         key = event.threadkey if delivery.thread else None
         # The thread parent and both marks in one round trip to the store, not three.
@@ -146,7 +149,8 @@ class Poster:
         await self._call(lambda: self._post(channel, reply, bucket), event)
         # The mark goes to the store while the parent's update goes to Slack.
         await asyncio.gather(
-            self.mark_posted([event], channel), self.update_parent(delivery, parent)
+            self.mark_posted([event], channel),
+            self.update_parent(delivery, parent, edit) if edit else _none(),
         )
         return "updated"
 
@@ -195,8 +199,10 @@ class Poster:
         events: Sequence[Event],
         reason: str,
         bucket: TokenBucket,
+        unedited: dict[str, int] | None = None,
     ) -> None:
-        """Post one message listing `events` for these deliveries, then update thread parents."""
+        """Post one message listing `events` for these deliveries, then update thread parents
+        (counting, per thread key, the `unedited` replies posted before, which it takes out)."""
         channel = deliveries[0].channel
         routes = sorted({r for d in deliveries for r in d.routes})
         await self.intend(events, channel)
@@ -212,6 +218,7 @@ class Poster:
             if key:
                 latest[key] = (delivery, latest[key][1] + 1 if key in latest else 1)
         for key, (delivery, count) in latest.items():
+            count += (unedited or {}).pop(key, 0)
             parent = await self.threads.get(channel, key)
             if parent is not None:
                 await self.update_parent(delivery, parent, count)

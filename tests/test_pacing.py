@@ -95,3 +95,28 @@ async def test_a_digest_edits_a_thread_parent_once_showing_its_latest_event(
     saved = await deliverer.poster.threads.get("#pace", "github:acme/app#7")
     assert saved is not None
     assert (saved.state, saved.updates) == ("merged", 5)
+
+
+async def test_replies_waiting_together_edit_their_thread_parent_once(
+    tmp_path: Path, state: SqliteState, fake: FakeSlack
+) -> None:
+    """Two replies of one thread queued together (too few for a digest) are each posted in the
+    thread, and only the second edits the parent, counting both."""
+    broker = SqliteBroker(tmp_path)
+    await broker.start()
+    notifier = SlackNotifier(TOKEN, fake.base_url)
+    deliverer = Deliverer(broker, state, notifier, slack_render, rate=1.0, burst=3)
+    try:
+        await asyncio.wait_for(deliverer.handle(_in_thread(0, "open")), 10)  # the parent
+        replies = [deliverer.handle(_in_thread(n, s)) for n, s in ((1, "open"), (2, "merged"))]
+        await asyncio.wait_for(asyncio.gather(*replies), 20)
+        await asyncio.wait_for(deliverer.handle(_in_thread(3, "closed")), 10)
+    finally:
+        await notifier.close()
+        await broker.close()
+    parent, *replies_posted = fake.posts("#pace")
+    assert [p.thread_ts for p in replies_posted] == [parent.ts] * 3, "every reply in the thread"
+    edits = [json.dumps(u.args) for u in fake.updates("#pace")]
+    assert len(edits) == 2, "one edit for the two replies queued together, one for the last"
+    assert "2 updates in thread" in edits[0]
+    assert "3 updates in thread" in edits[1]
