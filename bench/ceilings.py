@@ -21,7 +21,7 @@ import sqlite3
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -31,29 +31,15 @@ from aiohttp import web
 from bench.stats import percentile
 from hub.amqp import AmqpBroker
 from hub.sqlite_broker import SCHEMA
-from tests.harness import AMQP_URL
+from tests.harness import AMQP_URL, delete_topologies
+
+Publish = Callable[[bytes, str], Awaitable[None]]
+"""Publishes a webhook's body (and its source) before the handler answers."""
 
 
-async def _bare(request: web.Request) -> web.Response:
-    body = await request.read()
-    if request.content_type == "application/x-www-form-urlencoded":
-        body = parse_qs(body.decode())["payload"][0].encode()
-    doc = json.loads(body)
-    kind = request.match_info["source"]
-    return web.json_response(
-        {"id": str(doc.get("id", "")), "type": kind, "duplicate": False}, status=202
-    )
-
-
-def bare_app() -> web.Application:
-    """The framework ceiling: POST /hooks/{source} reads and parses the JSON, answers 202."""
-    app = web.Application(client_max_size=25 * 2**20)
-    app.router.add_post("/hooks/{source}", _bare)
-    return app
-
-
-def publishing_app(exchange: aio_pika.abc.AbstractExchange) -> web.Application:
-    """The framework + broker ceiling: the bare handler, publishing the body confirmed first."""
+def bare_app(publish: Publish | None = None) -> web.Application:
+    """POST /hooks/{source} reads and parses the JSON and answers 202: the framework ceiling;
+    with `publish`, it publishes the body first: the framework + broker ceiling."""
 
     async def handle(request: web.Request) -> web.Response:
         body = await request.read()
@@ -61,16 +47,8 @@ def publishing_app(exchange: aio_pika.abc.AbstractExchange) -> web.Application:
             body = parse_qs(body.decode())["payload"][0].encode()
         doc = json.loads(body)
         kind = request.match_info["source"]
-        await exchange.publish(
-            aio_pika.Message(
-                body,
-                content_type="application/json",
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                message_id=uuid.uuid4().hex,
-            ),
-            routing_key=f"{kind}.bench",
-            mandatory=True,
-        )
+        if publish is not None:
+            await publish(body, kind)
         return web.json_response(
             {"id": str(doc.get("id", "")), "type": kind, "duplicate": False}, status=202
         )
@@ -84,7 +62,20 @@ async def _serve_publishing(host: str, port: int, prefix: str, reuse_port: bool)
     connection = await aio_pika.connect(AMQP_URL)
     channel = await connection.channel(publisher_confirms=True)
     exchange = await channel.get_exchange(f"{prefix}.events")
-    runner = web.AppRunner(publishing_app(exchange), access_log=None)
+
+    async def publish(body: bytes, kind: str) -> None:
+        await exchange.publish(
+            aio_pika.Message(
+                body,
+                content_type="application/json",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                message_id=uuid.uuid4().hex,
+            ),
+            routing_key=f"{kind}.bench",
+            mandatory=True,
+        )
+
+    runner = web.AppRunner(bare_app(publish), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port, reuse_port=reuse_port).start()
     await asyncio.Event().wait()
@@ -92,65 +83,51 @@ async def _serve_publishing(host: str, port: int, prefix: str, reuse_port: bool)
 
 @contextlib.asynccontextmanager
 async def amqp_topology() -> AsyncIterator[str]:
-    """Hub's topology under a fresh prefix (the prefix), deleted afterwards."""
-    broker = AmqpBroker(AMQP_URL, prefix=f"bench-ceiling-{uuid.uuid4().hex[:8]}", shards=4)
+    """Exactly hub's topology (quorum queue + stream bound to #) under a fresh prefix, which
+    it yields; deleted afterwards."""
+    shards = 4
+    broker = AmqpBroker(AMQP_URL, prefix=f"bench-ceiling-{uuid.uuid4().hex[:8]}", shards=shards)
     await broker.start()
     try:
         yield broker.topology.prefix
     finally:
         await broker.close()
-        await _delete(broker)
+        await delete_topologies({(broker.topology.prefix, shards)})
 
 
 async def amqp_ceiling(
     bodies: Sequence[bytes], seconds: float, concurrency: int = 64
 ) -> dict[str, float]:
     """Publish `bodies` round-robin, persistent and confirmed, for `seconds`; rate and latency."""
-    prefix = f"bench-ceiling-{uuid.uuid4().hex[:8]}"
-    broker = AmqpBroker(AMQP_URL, prefix=prefix, shards=4)
-    await broker.start()  # declares exactly hub's topology (quorum queue + stream bound to #)
-    connection = await aio_pika.connect(AMQP_URL)
     latencies: list[float] = []
-    try:
-        channel = await connection.channel(publisher_confirms=True)
-        exchange = await channel.get_exchange(broker.topology.events)
-        deadline = time.perf_counter() + seconds
-        counter = iter(range(10**12))
+    async with amqp_topology() as prefix:
+        connection = await aio_pika.connect(AMQP_URL)
+        async with connection:
+            channel = await connection.channel(publisher_confirms=True)
+            exchange = await channel.get_exchange(f"{prefix}.events")
+            deadline = time.perf_counter() + seconds
+            counter = iter(range(10**12))
 
-        async def publisher() -> None:
-            while time.perf_counter() < deadline:
-                n = next(counter)
-                started = time.perf_counter()
-                await exchange.publish(
-                    aio_pika.Message(
-                        bodies[n % len(bodies)],
-                        content_type="application/cloudevents+json",
-                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                        message_id=str(n),
-                    ),
-                    routing_key="github.push",
-                    mandatory=True,
-                )
-                latencies.append(time.perf_counter() - started)
+            async def publisher() -> None:
+                while time.perf_counter() < deadline:
+                    n = next(counter)
+                    started = time.perf_counter()
+                    await exchange.publish(
+                        aio_pika.Message(
+                            bodies[n % len(bodies)],
+                            content_type="application/cloudevents+json",
+                            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                            message_id=str(n),
+                        ),
+                        routing_key="github.push",
+                        mandatory=True,
+                    )
+                    latencies.append(time.perf_counter() - started)
 
-        began = time.perf_counter()
-        await asyncio.gather(*(publisher() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - began
-    finally:
-        await connection.close()
-        await broker.close()
-        await _delete(broker)
+            began = time.perf_counter()
+            await asyncio.gather(*(publisher() for _ in range(concurrency)))
+            elapsed = time.perf_counter() - began
     return _summary(latencies, elapsed)
-
-
-async def _delete(broker: AmqpBroker) -> None:
-    connection = await aio_pika.connect(AMQP_URL)
-    async with connection:
-        channel = await connection.channel()
-        for queue in broker.topology.queues():
-            await channel.queue_delete(queue)
-        for exchange in broker.topology.exchanges():
-            await channel.exchange_delete(exchange)
 
 
 def sqlite_ceiling(

@@ -12,6 +12,8 @@ from aiormq.abc import ChannelFrame
 from pamqp.commands import Basic
 from pamqp.header import ContentHeader
 
+from hub.batching import TurnQueue
+
 GetChannel = Callable[[], Awaitable[aiormq.Channel]]
 """The publish channel as it is now (it changes when the connection is re-established)."""
 
@@ -22,7 +24,9 @@ class _Publish:
     routing_key: str
     body: bytes
     properties: Basic.Properties
-    done: asyncio.Future[None]
+
+
+_Batch = list[tuple[_Publish, "asyncio.Future[None]"]]
 
 
 class TurnPublisher:
@@ -40,27 +44,15 @@ class TurnPublisher:
 
     def __init__(self, channel: GetChannel) -> None:
         self._channel = channel
-        self._queue: list[_Publish] = []
-        self._sending: set[asyncio.Task[None]] = set()
+        self._turn: TurnQueue[_Publish, None] = TurnQueue(self._send)
 
     async def publish(
         self, exchange: str, routing_key: str, body: bytes, properties: Basic.Properties
     ) -> None:
         """Return once RabbitMQ has confirmed the message (persistent if `properties` say so)."""
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
-        if not self._queue:
-            loop.call_soon(self._flush)
-        self._queue.append(_Publish(exchange, routing_key, body, properties, done))
-        await done
+        await self._turn.ask(_Publish(exchange, routing_key, body, properties))
 
-    def _flush(self) -> None:
-        batch, self._queue = self._queue, []
-        task = asyncio.create_task(self._send(batch))
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
-
-    async def _send(self, batch: list[_Publish]) -> None:
+    async def _send(self, batch: _Batch) -> None:
         try:
             channel = await self._channel()
             if channel.is_closed:
@@ -73,8 +65,8 @@ class TurnPublisher:
         async with channel.lock:
             first = channel.delivery_tag
             frames: list[object] = []
-            for item in batch:
-                frames += _register(channel, item)
+            for item, done in batch:
+                frames += _register(channel, item, done)
             try:
                 await channel.write_queue.put(
                     ChannelFrame.marshall(channel_number=channel.number, frames=frames)  # type: ignore[arg-type]
@@ -93,12 +85,11 @@ class TurnPublisher:
 
     async def close(self) -> None:
         """Wait for the writes already started (their confirms settle with the channel)."""
-        if self._sending:
-            await asyncio.gather(*self._sending, return_exceptions=True)
+        await self._turn.close()
 
 
-def _register(channel: aiormq.Channel, item: _Publish) -> list[object]:
-    """Take the next delivery tag for `item` and its frames; its confirm settles `item.done`."""
+def _register(channel: aiormq.Channel, item: _Publish, done: asyncio.Future[None]) -> list[object]:
+    """Take the next delivery tag for `item` and its frames; its confirm settles `done`."""
     if not channel.publisher_confirms:
         raise RuntimeError("the publish channel must have publisher confirms on")
     properties = item.properties
@@ -114,20 +105,20 @@ def _register(channel: aiormq.Channel, item: _Publish) -> list[object]:
     def settle(confirmed: asyncio.Future[object]) -> None:
         if channel.message_id_delivery_tag.get(message_id) == tag:
             del channel.message_id_delivery_tag[message_id]
-        if item.done.done():
+        if done.done():
             return
         if confirmed.cancelled():
-            item.done.set_exception(
+            done.set_exception(
                 ConnectionError("the RabbitMQ channel closed before it confirmed the publish")
             )
             return
         error = confirmed.exception()
         if error is None:
-            item.done.set_result(None)
+            done.set_result(None)
         elif isinstance(error, Exception):
-            item.done.set_exception(error)
+            done.set_exception(error)
         else:
-            item.done.set_exception(ConnectionError(f"publish not confirmed: {error!r}"))
+            done.set_exception(ConnectionError(f"publish not confirmed: {error!r}"))
 
     confirmation.add_done_callback(settle)
     return [
@@ -137,8 +128,8 @@ def _register(channel: aiormq.Channel, item: _Publish) -> list[object]:
     ]
 
 
-def _fail(batch: list[_Publish], exc: BaseException) -> None:
+def _fail(batch: _Batch, exc: BaseException) -> None:
     error = exc if isinstance(exc, Exception) else ConnectionError("publish cancelled")
-    for item in batch:
-        if not item.done.done():
-            item.done.set_exception(error)
+    for _, done in batch:
+        if not done.done():
+            done.set_exception(error)

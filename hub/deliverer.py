@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +14,7 @@ from hub.log import get_logger
 from hub.metrics import DEAD_LETTERS, DELIVERIES, DELIVERY_LATENCY
 from hub.notify import Notifier, Renderer
 from hub.pacing import TokenBucket
-from hub.posting import BACKOFF_MAX, Failed, Poster
+from hub.posting import BACKOFF_MAX, Failed, Poster, threaded
 from hub.state import StateStore
 
 log = get_logger("hub.deliverer")
@@ -40,7 +40,7 @@ class _Lane:
     bucket: TokenBucket
     items: deque[_Item] = field(default_factory=deque)
     task: asyncio.Task[None] | None = None
-    unedited: dict[str, int] = field(default_factory=dict)
+    unedited: Counter[str] = field(default_factory=Counter)
     """Per thread key: replies posted whose parent edit was left to a later event in the lane."""
 
 
@@ -146,14 +146,13 @@ class Deliverer:
         same thread when one already waits in this lane (that one edits it, counting both):
         a run of replies edits the parent once, like a digest does."""
         key = delivery.event.threadkey if delivery.thread else None
-        later = key is not None and any(
-            item.delivery.thread and item.delivery.event.threadkey == key for item in lane.items
-        )
-        edit = None if later or key is None else 1 + lane.unedited.get(key, 0)
+        waiting = (k for k, _ in threaded(item.delivery for item in lane.items))
+        later = key is not None and key in waiting
+        edit = None if later else 1 + (lane.unedited[key] if key else 0)
         outcome = await self.poster.single(delivery, lane.bucket, edit)
         if key is not None and outcome == "updated":
             if later:
-                lane.unedited[key] = lane.unedited.get(key, 0) + 1
+                lane.unedited[key] += 1
             else:
                 lane.unedited.pop(key, None)
         return outcome
@@ -172,6 +171,8 @@ class Deliverer:
         if not fresh:
             return "skipped"
         await self.poster.digest(deliveries, fresh, reason, lane.bucket, lane.unedited)
+        for key, _ in threaded(deliveries):  # the digest edited these parents, counting them
+            lane.unedited.pop(key, None)
         return "digested"
 
     async def _record(self, delivery: Delivery, outcome: str) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
@@ -199,10 +201,10 @@ class Poster:
         events: Sequence[Event],
         reason: str,
         bucket: TokenBucket,
-        unedited: dict[str, int] | None = None,
+        earlier: Mapping[str, int] = MappingProxyType({}),
     ) -> None:
         """Post one message listing `events` for these deliveries, then update thread parents
-        (counting, per thread key, the `unedited` replies posted before, which it takes out)."""
+        (counting, per thread key, also the `earlier` replies whose parent edit was left)."""
         channel = deliveries[0].channel
         routes = sorted({r for d in deliveries for r in d.routes})
         await self.intend(events, channel)
@@ -212,16 +214,15 @@ class Poster:
         # One update per thread, showing its latest event, not one per event: a burst of
         # twenty events of one pull request edits its parent once (Slack rate-limits
         # chat.update too), and the parent counts all twenty.
-        latest: dict[str, tuple[Delivery, int]] = {}
-        for delivery in deliveries:
-            key = delivery.event.threadkey if delivery.thread else None
-            if key:
-                latest[key] = (delivery, latest[key][1] + 1 if key in latest else 1)
-        for key, (delivery, count) in latest.items():
-            count += (unedited or {}).pop(key, 0)
+        latest: dict[str, Delivery] = {}
+        counts: Counter[str] = Counter(earlier)
+        for key, delivery in threaded(deliveries):
+            latest[key] = delivery
+            counts[key] += 1
+        for key, delivery in latest.items():
             parent = await self.threads.get(channel, key)
             if parent is not None:
-                await self.update_parent(delivery, parent, count)
+                await self.update_parent(delivery, parent, counts[key])
 
     # -- one Slack call, retried per policy --------------------------------------------------
 
@@ -294,6 +295,13 @@ async def _together(calls: Sequence[Awaitable[Any]]) -> None:
         await calls[0]
     elif calls:
         await asyncio.gather(*calls)
+
+
+def threaded(deliveries: Iterable[Delivery]) -> Iterator[tuple[str, Delivery]]:
+    """Each delivery that goes into a thread, with its thread key."""
+    for delivery in deliveries:
+        if delivery.thread and delivery.event.threadkey:
+            yield delivery.event.threadkey, delivery
 
 
 def _broadcast(event: Event, parent: Parent) -> bool:

@@ -124,16 +124,19 @@ class SqliteBroker:
     async def publish_event(self, event: Event) -> None:
         """Commit the event (group commit with concurrent publishers)."""
         await self.db.write([self._insert(ROUTE, event.to_json_bytes())])
-        self._wake[ROUTE].set()
-        self._doorbells[ROUTE].ring()
+        self._published(ROUTE)
 
     async def publish_deliveries(self, deliveries: Sequence[Delivery]) -> None:
         """Commit all deliveries at once, each in its channel's FIFO."""
         await self.db.write(
             [self._insert(DELIVER, d.to_json_bytes(), d.channel) for d in deliveries]
         )
-        self._wake[DELIVER].set()
-        self._doorbells[DELIVER].ring()
+        self._published(DELIVER)
+
+    def _published(self, queue: str) -> None:
+        """Wake the queue's consumer: this process's directly, another process's by doorbell."""
+        self._wake[queue].set()
+        self._doorbells[queue].ring()
 
     async def publish_dead_letter(self, dead: DeadLetter) -> None:
         """Commit a dead letter with its reason and history."""

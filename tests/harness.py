@@ -135,14 +135,7 @@ async def delete_topologies(topologies: set[tuple[str, int]]) -> None:
 
 async def delete_topology(settings: Settings) -> None:
     """Remove every queue and exchange under the settings' AMQP prefix."""
-    topology = Topology(settings.amqp_prefix, settings.delivery_shards)
-    connection = await aio_pika.connect(AMQP_URL)
-    async with connection:
-        channel = await connection.channel()
-        for queue in topology.queues():
-            await channel.queue_delete(queue, if_unused=False, if_empty=False)
-        for exchange in topology.exchanges():
-            await channel.exchange_delete(exchange)
+    await delete_topologies({(settings.amqp_prefix, settings.delivery_shards)})
 
 
 @asynccontextmanager

@@ -5,43 +5,60 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 import aio_pika
 import aiormq
 import pytest
+from aio_pika.abc import AbstractQueue
 from pamqp.commands import Basic
 
 from hub.amqp import PERSISTENT, AmqpBroker
 from hub.amqp_publish import TurnPublisher
 from hub.broker import DeadLetter, Delivery
-from hub.settings import Settings
-from tests.harness import AMQP_URL, delete_topology, info_event
+from tests.harness import AMQP_URL, delete_topologies, info_event
 
 pytestmark = pytest.mark.integration
+
+SHARDS = 2
 
 
 @pytest.fixture
 async def broker() -> AsyncIterator[AmqpBroker]:
     """A started broker on a topology of its own, deleted afterwards."""
     prefix = f"test-{uuid.uuid4().hex[:10]}"
-    started = AmqpBroker(AMQP_URL, prefix=prefix, shards=2)
+    started = AmqpBroker(AMQP_URL, prefix=prefix, shards=SHARDS)
     await started.start()
     try:
         yield started
     finally:
         await started.close()
-        await delete_topology(Settings(amqp_prefix=prefix, delivery_shards=2))
+        await delete_topologies({(prefix, SHARDS)})
 
 
-async def _channel(broker: AmqpBroker) -> aiormq.Channel:
-    return await broker._publish_channel()
+@pytest.fixture
+def publisher(broker: AmqpBroker) -> TurnPublisher:
+    """A TurnPublisher on the broker's publish channel, as AmqpBroker builds its own."""
+    return TurnPublisher(broker._publish_channel)
+
+
+@asynccontextmanager
+async def _bound_queue(exchange: str, key: str, **arguments: Any) -> AsyncIterator[AbstractQueue]:
+    """A private queue bound to `exchange` by `key`, gone with its connection."""
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(exclusive=True, arguments=arguments or None)
+        await queue.bind(exchange, routing_key=key)
+        yield queue
 
 
 def _props(n: int) -> Basic.Properties:
     return Basic.Properties(delivery_mode=PERSISTENT, message_id=f"m{n}")
 
 
-async def _drain(queue: aio_pika.abc.AbstractQueue, count: int) -> list[bytes]:
+async def _drain(queue: AbstractQueue, count: int) -> list[bytes]:
     bodies = []
     for _ in range(count):
         message = await queue.get(timeout=5, fail=True)
@@ -51,40 +68,34 @@ async def _drain(queue: aio_pika.abc.AbstractQueue, count: int) -> list[bytes]:
     return bodies
 
 
-async def test_a_turn_of_publishes_is_confirmed_and_arrives_in_order(broker: AmqpBroker) -> None:
+async def test_a_turn_of_publishes_is_confirmed_and_arrives_in_order(
+    broker: AmqpBroker, publisher: TurnPublisher
+) -> None:
     """Fifty publishes asked in one turn all return confirmed, and the queue holds them in order."""
-    connection = await aio_pika.connect(AMQP_URL)
-    async with connection:
-        channel = await connection.channel()
-        queue = await channel.declare_queue(exclusive=True)
-        await queue.bind(broker.topology.events, routing_key="order.#")
-        publisher = TurnPublisher(lambda: _channel(broker))
+    events = broker.topology.events
+    async with _bound_queue(events, "order.#") as queue:
         bodies = [f"body {n}".encode() for n in range(50)]
         results = await asyncio.gather(
             *(
-                publisher.publish(broker.topology.events, "order.test", body, _props(n))
+                publisher.publish(events, "order.test", body, _props(n))
                 for n, body in enumerate(bodies)
             )
         )
         assert results == [None] * 50
         assert await _drain(queue, 50) == bodies
-        assert (await _channel(broker)).confirmations == {}, "every confirm was settled"
+        assert (await broker._publish_channel()).confirmations == {}, "every confirm settled"
 
 
 async def test_an_unroutable_message_fails_alone_and_the_rest_of_its_turn_is_confirmed(
-    broker: AmqpBroker,
+    broker: AmqpBroker, publisher: TurnPublisher
 ) -> None:
     """A message no queue takes raises PublishError; the ones sent with it still succeed."""
-    connection = await aio_pika.connect(AMQP_URL)
-    async with connection:
-        channel = await connection.channel()
-        queue = await channel.declare_queue(exclusive=True)
-        await queue.bind(broker.topology.deliveries, routing_key="routed")
-        publisher = TurnPublisher(lambda: _channel(broker))
+    deliveries = broker.topology.deliveries
+    async with _bound_queue(deliveries, "routed") as queue:
         keys = ["routed", "nowhere", "routed"]
         results = await asyncio.gather(
             *(
-                publisher.publish(broker.topology.deliveries, key, key.encode(), _props(n))
+                publisher.publish(deliveries, key, key.encode(), _props(n))
                 for n, key in enumerate(keys)
             ),
             return_exceptions=True,
@@ -94,21 +105,16 @@ async def test_an_unroutable_message_fails_alone_and_the_rest_of_its_turn_is_con
         assert await _drain(queue, 2) == [b"routed", b"routed"]
 
 
-async def test_a_nacked_message_raises_delivery_error(broker: AmqpBroker) -> None:
+async def test_a_nacked_message_raises_delivery_error(
+    broker: AmqpBroker, publisher: TurnPublisher
+) -> None:
     """A queue that rejects publishes when full makes RabbitMQ nack: publish raises, not returns."""
-    connection = await aio_pika.connect(AMQP_URL)
-    async with connection:
-        channel = await connection.channel()
-        queue = await channel.declare_queue(
-            f"{broker.topology.prefix}.full",
-            arguments={"x-max-length": 1, "x-overflow": "reject-publish"},
-            exclusive=True,
-        )
-        await queue.bind(broker.topology.deliveries, routing_key="full")
-        publisher = TurnPublisher(lambda: _channel(broker))
-        await publisher.publish(broker.topology.deliveries, "full", b"fits", _props(1))
+    deliveries = broker.topology.deliveries
+    full = {"x-max-length": 1, "x-overflow": "reject-publish"}
+    async with _bound_queue(deliveries, "full", **full):
+        await publisher.publish(deliveries, "full", b"fits", _props(1))
         with pytest.raises(aiormq.exceptions.DeliveryError):
-            await publisher.publish(broker.topology.deliveries, "full", b"over", _props(2))
+            await publisher.publish(deliveries, "full", b"over", _props(2))
 
 
 async def test_batched_and_aio_pika_publishes_share_the_channel_numbering(
@@ -128,10 +134,10 @@ async def test_batched_and_aio_pika_publishes_share_the_channel_numbering(
         assert len(session.records) == 6
 
 
-async def test_publishing_on_a_closed_channel_raises_connection_error(broker: AmqpBroker) -> None:
+async def test_publishing_on_a_closed_channel_raises_connection_error(
+    broker: AmqpBroker, publisher: TurnPublisher
+) -> None:
     """With the channel gone, publish fails fast with ConnectionError (the spool's cue)."""
-    channel = await _channel(broker)
-    publisher = TurnPublisher(lambda: _channel(broker))
-    await channel.close()
+    await (await broker._publish_channel()).close()
     with pytest.raises(ConnectionError):
         await publisher.publish(broker.topology.events, "x", b"x", _props(1))
