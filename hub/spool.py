@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -15,7 +14,7 @@ from hub.errors import Degraded, Unavailable
 from hub.event import Event
 from hub.log import get_logger
 from hub.metrics import SPOOL_DEPTH, WEBHOOKS_RECEIVED
-from hub.sqlitedb import SqliteDb
+from hub.sqlitedb import SqliteDb, connect
 
 log = get_logger("hub.spool")
 
@@ -204,10 +203,8 @@ def adopt_spool(own: Path, orphan: Path) -> int:
     removal of `orphan` moves its events twice; the deliverer's posted marks keep Slack from
     seeing them twice.
     """
-    conn = sqlite3.connect(own, isolation_level=None)
+    conn = connect(own)
     try:
-        conn.execute("PRAGMA busy_timeout = 10000")
-        conn.execute("PRAGMA journal_mode = WAL")
         conn.executescript(SCHEMA)
         conn.execute("ATTACH DATABASE ? AS orphan", (str(orphan),))
         conn.executescript(SCHEMA.replace("EXISTS spool", "EXISTS orphan.spool"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,32 @@ def open_data_dir(data_dir: Path) -> Path:
     return data_dir
 
 
+BUSY_TIMEOUT = 10.0
+"""Seconds a statement waits for another process's lock before "database is locked"."""
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection to `path` in WAL mode, autocommit, usable from any one thread at a time.
+
+    Switching a new file to WAL takes an exclusive lock, and SQLite answers "database is
+    locked" at once, without its busy handler, when another process holds any lock then:
+    `hub run --workers N` starts several processes that open the same new files together.
+    So the switch is retried here, within the busy timeout.
+    """
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return conn
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                conn.close()
+                raise
+            time.sleep(0.005)
+
+
 class SqliteDb:
     """A SQLite connection owned by one thread; writes are batched into shared commits."""
 
@@ -56,9 +83,7 @@ class SqliteDb:
             ) from None
 
     def _open(self) -> None:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout = 10000")
-        conn.execute("PRAGMA journal_mode = WAL")
+        conn = connect(self.path)
         conn.execute("PRAGMA synchronous = FULL")
         conn.executescript(self._schema)
         self._conn = conn

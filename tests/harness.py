@@ -222,7 +222,9 @@ class HubProcess:
         async with aiohttp.ClientSession() as http:
             while True:
                 assert self.process is not None
-                assert self.process.returncode is None, f"hub {self.command} exited"
+                assert self.process.returncode is None, (
+                    f"hub {self.command} exited with {self.process.returncode}{self.log_tail()}"
+                )
                 try:
                     async with http.get(f"http://{self.settings.ops_listen}/readyz") as resp:
                         if resp.status == 200:
@@ -232,6 +234,13 @@ class HubProcess:
                 if asyncio.get_running_loop().time() > deadline:
                     raise TimeoutError(f"hub {self.command} not ready in {timeout} s")
                 await asyncio.sleep(0.1)
+
+    def log_tail(self, lines: int = 20) -> str:
+        """The last lines of the process's log, for an assertion message ('' without a log)."""
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        tail = self.log_path.read_text(errors="replace").splitlines()[-lines:]
+        return "; its log ends:\n" + "\n".join(tail)
 
     async def kill(self) -> None:
         """SIGKILL: no cleanup of any kind."""
