@@ -77,6 +77,11 @@ class SqliteDb:
         try:
             await self.run(self._open)
         except sqlite3.DatabaseError as exc:
+            if "locked" in str(exc):
+                raise ConfigError(
+                    f"HUB_DATA_DIR: {self.path} stayed locked by another process for "
+                    f"{BUSY_TIMEOUT:g} s; is another hub using this data directory?"
+                ) from None
             raise ConfigError(
                 f"HUB_DATA_DIR: {self.path} is not a usable SQLite database ({exc}); "
                 "move it away or point HUB_DATA_DIR elsewhere"
