@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import Counter, deque
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +14,7 @@ from hub.log import get_logger
 from hub.metrics import DEAD_LETTERS, DELIVERIES, DELIVERY_LATENCY
 from hub.notify import Notifier, Renderer
 from hub.pacing import TokenBucket
-from hub.posting import BACKOFF_MAX, Failed, Poster, threaded
+from hub.posting import BACKOFF_MAX, EDITS_PER_MINUTE, Failed, Poster
 from hub.state import StateStore
 
 log = get_logger("hub.deliverer")
@@ -40,8 +40,6 @@ class _Lane:
     bucket: TokenBucket
     items: deque[_Item] = field(default_factory=deque)
     task: asyncio.Task[None] | None = None
-    unedited: Counter[str] = field(default_factory=Counter)
-    """Per thread key: replies posted whose parent edit was left to a later event in the lane."""
 
 
 class Deliverer:
@@ -60,10 +58,13 @@ class Deliverer:
         interactive: bool = False,
         rate: float = 1.0,
         burst: int = 3,
+        edits_per_minute: float = EDITS_PER_MINUTE,
     ) -> None:
         self.broker = broker
         self.history = history or MemoryHistory()
-        self.poster = Poster(state, notifier, render, max_age, backoff_max, interactive)
+        self.poster = Poster(
+            state, notifier, render, max_age, backoff_max, interactive, edits_per_minute
+        )
         self.rate = rate
         self.burst = burst
         self._lanes: dict[str, _Lane] = {}
@@ -71,6 +72,10 @@ class Deliverer:
     async def start(self) -> None:
         """Begin consuming the delivery shards."""
         await self.broker.consume_deliveries(self.handle)
+
+    async def close(self, grace: float) -> None:
+        """After the lanes drained: send the thread-parent edits still waiting, for `grace` s."""
+        await self.poster.edits.close(grace)
 
     async def handle(self, delivery: Delivery) -> None:
         """Queue the delivery on its channel's lane and wait until it is settled."""
@@ -128,7 +133,7 @@ class Deliverer:
         deliveries = [item.delivery for item in batch]
         try:
             if len(deliveries) == 1 and not deliveries[0].held:
-                outcome = await self._single(deliveries[0], lane)
+                outcome = await self.poster.single(deliveries[0], lane.bucket)
             else:
                 outcome = await self._digest(deliveries, lane)
         except Failed as exc:
@@ -140,22 +145,6 @@ class Deliverer:
                 await self._record(item.delivery, outcome)
             if not item.done.done():
                 item.done.set_result(None)
-
-    async def _single(self, delivery: Delivery, lane: _Lane) -> str:
-        """Post one delivery. A reply leaves its thread parent's edit to the next event of the
-        same thread when one already waits in this lane (that one edits it, counting both):
-        a run of replies edits the parent once, like a digest does."""
-        key = delivery.event.threadkey if delivery.thread else None
-        waiting = (k for k, _ in threaded(item.delivery for item in lane.items))
-        later = key is not None and key in waiting
-        edit = None if later else 1 + (lane.unedited[key] if key else 0)
-        outcome = await self.poster.single(delivery, lane.bucket, edit)
-        if key is not None and outcome == "updated":
-            if later:
-                lane.unedited[key] += 1
-            else:
-                lane.unedited.pop(key, None)
-        return outcome
 
     async def _digest(self, deliveries: list[Delivery], lane: _Lane) -> str:
         channel = deliveries[0].channel
@@ -170,9 +159,7 @@ class Deliverer:
         fresh = [e for e in unique if not await self.poster.already_posted(e, channel)]
         if not fresh:
             return "skipped"
-        await self.poster.digest(deliveries, fresh, reason, lane.bucket, lane.unedited)
-        for key, _ in threaded(deliveries):  # the digest edited these parents, counting them
-            lane.unedited.pop(key, None)
+        await self.poster.digest(deliveries, fresh, reason, lane.bucket)
         return "digested"
 
     async def _record(self, delivery: Delivery, outcome: str) -> None:

@@ -51,4 +51,9 @@ QUEUE_LAG = Gauge(
     ["queue"],
     multiprocess_mode="livemax",
 )
+THREAD_EDITS_WAITING = Gauge(
+    "hub_thread_edits_waiting",
+    "Thread parents waiting for their paced chat.update.",
+    multiprocess_mode="livesum",
+)
 ROUTES_RELOAD = Counter("hub_routes_reload_total", "routes.yaml reloads.", ["outcome"])

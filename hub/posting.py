@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from types import MappingProxyType
 from typing import Any, TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
@@ -20,12 +19,15 @@ from hub.log import get_logger
 from hub.metrics import DELIVERY_ATTEMPTS, SLACK_RATE_LIMITED
 from hub.notify import Notifier, Posted, Renderer
 from hub.pacing import TokenBucket
+from hub.parents import ParentEdits
 from hub.state import StateStore
 from hub.threads import Parent, ThreadMap
 
 log = get_logger("hub.posting")
 
 POSTED_TTL = timedelta(days=7)
+EDITS_PER_MINUTE = 50.0
+"""Thread-parent edits (chat.update) a minute (HUB_SLACK_EDITS_PER_MINUTE): Slack's Tier 3."""
 BACKOFF_INITIAL = 0.5
 BACKOFF_MAX = 30.0
 T = TypeVar("T")
@@ -56,6 +58,7 @@ class Poster:
         max_age: timedelta,
         backoff_max: float,
         interactive: bool = False,
+        edits_per_minute: float = EDITS_PER_MINUTE,
     ) -> None:
         self.state = state
         self.notifier = notifier
@@ -64,6 +67,7 @@ class Poster:
         self.backoff_max = backoff_max
         self.interactive = interactive
         self.threads = ThreadMap(state)
+        self.edits = ParentEdits(self.edit_parent, edits_per_minute)
 
     # -- marks: a (event, channel) pair reaches Slack at most once -------------------------
 
@@ -116,11 +120,8 @@ class Poster:
 
     # -- the three shapes of delivery ------------------------------------------------------
 
-    async def single(self, delivery: Delivery, bucket: TokenBucket, edit: int | None = 1) -> str:
-        """Post one delivery (a parent, or a reply plus a parent update); return the outcome.
-
-        After a reply, the parent is edited to count `edit` new events, or not at all when
-        `edit` is None (the caller knows a later event of the thread will edit it)."""
+    async def single(self, delivery: Delivery, bucket: TokenBucket) -> str:
+        """Post one delivery (a parent, or a reply and its parent's paced edit); the outcome."""
         event, channel = delivery.event, delivery.channel
         key = event.threadkey if delivery.thread else None
         # The thread parent and both marks in one round trip to the store, not three.
@@ -149,17 +150,21 @@ class Poster:
         if _broadcast(event, parent):
             reply["reply_broadcast"] = True
         await self._call(lambda: self._post(channel, reply, bucket), event)
-        # The mark goes to the store while the parent's update goes to Slack.
-        await asyncio.gather(
-            self.mark_posted([event], channel),
-            self.update_parent(delivery, parent, edit) if edit else _none(),
-        )
+        await self.mark_posted([event], channel)
+        self.edits.ask(delivery)
         return "updated"
 
-    async def update_parent(self, delivery: Delivery, parent: Parent, count: int = 1) -> None:
+    async def edit_parent(self, delivery: Delivery, count: int = 1) -> None:
         """Re-render the thread parent to show the event's state as the current one; `count`
-        events of the thread (this one the latest) are new since the parent's last update."""
+        events of the thread (this one the latest) are new since the parent's last edit.
+
+        One attempt (`hub.parents` paces and retries): TemporaryDeliveryError when Slack is
+        busy; a parent that is gone (deleted, too old to edit) is left, with a warning."""
         event = delivery.event
+        assert event.threadkey is not None
+        parent = await self.threads.get(delivery.channel, event.threadkey)
+        if parent is None:
+            return
         changed = event.state != parent.state
         since = datetime.now(UTC).isoformat() if changed else parent.since
         annotations = {"since": since, "updates": str(parent.updates + count)}
@@ -174,15 +179,17 @@ class Poster:
             interactive=self.interactive,
             annotations=annotations,
         )
+        DELIVERY_ATTEMPTS.inc()
         try:
-            await self._call(
-                lambda: self.notifier.update(parent.channel, parent.ts, message), event
-            )
-        except Failed as exc:
-            # The parent is gone (deleted, or too old to edit): the reply already says it all.
+            await self.notifier.update(parent.channel, parent.ts, message)
+        except PermanentDeliveryError as exc:
+            # The parent is gone (deleted, or too old to edit): the replies say it all.
             log.warning("thread parent not updated", reason=exc.reason, channel=delivery.channel)
             return
-        assert event.threadkey is not None
+        except TemporaryDeliveryError as exc:
+            if exc.reason == "rate_limited":
+                SLACK_RATE_LIMITED.inc()
+            raise
         await self.threads.save(
             delivery.channel,
             event.threadkey,
@@ -201,28 +208,23 @@ class Poster:
         events: Sequence[Event],
         reason: str,
         bucket: TokenBucket,
-        earlier: Mapping[str, int] = MappingProxyType({}),
     ) -> None:
-        """Post one message listing `events` for these deliveries, then update thread parents
-        (counting, per thread key, also the `earlier` replies whose parent edit was left)."""
+        """Post one message listing `events` for these deliveries; ask for their parents' edits."""
         channel = deliveries[0].channel
         routes = sorted({r for d in deliveries for r in d.routes})
         await self.intend(events, channel)
         message = self.renderer.render_digest(list(events), routes, reason=reason)
         await self._call(lambda: self._post(channel, message, bucket), events[0])
         await self.mark_posted(events, channel)
-        # One update per thread, showing its latest event, not one per event: a burst of
-        # twenty events of one pull request edits its parent once (Slack rate-limits
-        # chat.update too), and the parent counts all twenty.
+        # One edit per thread, showing its latest event and counting all of them: a burst of
+        # twenty events of one pull request edits its parent once.
         latest: dict[str, Delivery] = {}
-        counts: Counter[str] = Counter(earlier)
+        counts: Counter[str] = Counter()
         for key, delivery in threaded(deliveries):
             latest[key] = delivery
             counts[key] += 1
         for key, delivery in latest.items():
-            parent = await self.threads.get(channel, key)
-            if parent is not None:
-                await self.update_parent(delivery, parent, counts[key])
+            self.edits.ask(delivery, counts[key])
 
     # -- one Slack call, retried per policy --------------------------------------------------
 

@@ -98,7 +98,7 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
             )
             stack.push_async_callback(ops.cleanup)
         if "deliverer" in stages:
-            await Deliverer(
+            deliverer = Deliverer(
                 parts.broker,
                 parts.state,
                 parts.notifier,
@@ -107,7 +107,11 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
                 parts.history,
                 settings.delivery_backoff_max.total_seconds(),
                 interactive=settings.slack_signing_secret is not None,
-            ).start()
+                edits_per_minute=settings.slack_edits_per_minute,
+            )
+            # Unwound after the drain: the replies are posted, their parents' edits follow.
+            stack.push_async_callback(deliverer.close, settings.shutdown_grace.total_seconds())
+            await deliverer.start()
         if routes is not None:
             routes.start()
             stack.push_async_callback(routes.stop)

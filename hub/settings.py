@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     slack_admins: Annotated[frozenset[str], NoDecode] = Field(
         frozenset(), validation_alias=_env("HUB_SLACK_ADMINS")
     )
+    slack_edits_per_minute: float = Field(
+        50.0, gt=0, validation_alias=_env("HUB_SLACK_EDITS_PER_MINUTE")
+    )
+    """Thread-parent edits (chat.update) a minute per deliverer process; Slack's Tier 3."""
     ops_token: str | None = Field(None, validation_alias=_env("HUB_OPS_TOKEN"))
     github_secret: str | None = Field(None, validation_alias=_env("HUB_GITHUB_SECRET"))
     sentry_client_secret: str | None = Field(

@@ -100,6 +100,7 @@ class FakeSlack:
         self._fail_next = (0, 500)
         self._fail_until = (0.0, 500)
         self._channel_rate: tuple[float, int] | None = None
+        self._update_rate: tuple[float, int] | None = None
         self._buckets: dict[str, _Bucket] = {}
         self._runner: web.AppRunner | None = None
         self.base_url = ""
@@ -120,6 +121,11 @@ class FakeSlack:
     def limit_channel_rate(self, per_second: float, burst: int = 1) -> None:
         """Answer 429 to posts beyond `per_second` per channel after a burst, like Slack's ~1/s."""
         self._channel_rate = (per_second, burst)
+
+    def limit_update_rate(self, per_second: float, burst: int = 1) -> None:
+        """Answer 429 to chat.update calls beyond `per_second` (workspace-wide) after a burst,
+        like Slack's Tier 3 limit for the method."""
+        self._update_rate = (per_second, burst)
 
     def posts(self, channel: str | None = None) -> list[Call]:
         """Accepted chat.postMessage calls, optionally to one channel (by name or ID)."""
@@ -261,13 +267,13 @@ class FakeSlack:
             return status, None
         return None
 
-    def _over_rate(self, channel_id: str) -> int | None:
-        """Seconds to wait if `channel_id` is over its post rate, else None (spending a token)."""
-        if self._channel_rate is None:
+    def _over_rate(self, key: str, rate: tuple[float, int] | None) -> int | None:
+        """Seconds to wait if `key` is over `rate`, else None (spending a token)."""
+        if rate is None:
             return None
-        per_second, burst = self._channel_rate
+        per_second, burst = rate
         now = time.monotonic()
-        bucket = self._buckets.setdefault(channel_id, _Bucket(float(burst), now))
+        bucket = self._buckets.setdefault(key, _Bucket(float(burst), now))
         bucket.tokens = min(float(burst), bucket.tokens + (now - bucket.updated) * per_second)
         bucket.updated = now
         if bucket.tokens >= 1:
@@ -349,7 +355,10 @@ class FakeSlack:
             if (call.channel_id, call.ts) not in self._messages:
                 call.error = "message_not_found"
                 return {"ok": False, "error": call.error}, None
-        elif (retry_after := self._over_rate(call.channel_id)) is not None:
+            if (retry_after := self._over_rate("chat.update", self._update_rate)) is not None:
+                call.status, call.error = 429, "ratelimited"
+                return {"ok": False, "error": call.error}, retry_after
+        elif (retry_after := self._over_rate(call.channel_id, self._channel_rate)) is not None:
             call.status, call.error = 429, "ratelimited"
             return {"ok": False, "error": call.error}, retry_after
         else:

@@ -83,6 +83,7 @@ async def test_a_digest_edits_a_thread_parent_once_showing_its_latest_event(
         await asyncio.wait_for(deliverer.handle(_in_thread(0, "open")), 10)  # the parent
         replies = [deliverer.handle(_in_thread(n + 1, s)) for n, s in enumerate(states)]
         await asyncio.wait_for(asyncio.gather(*replies), 20)
+        await deliverer.close(10)  # the parent's edit follows the digest
     finally:
         await notifier.close()
         await broker.close()
@@ -97,26 +98,65 @@ async def test_a_digest_edits_a_thread_parent_once_showing_its_latest_event(
     assert (saved.state, saved.updates) == ("merged", 5)
 
 
-async def test_replies_waiting_together_edit_their_thread_parent_once(
+async def test_a_busy_threads_parent_is_edited_at_the_pace_showing_its_newest_event(
     tmp_path: Path, state: SqliteState, fake: FakeSlack
 ) -> None:
-    """Two replies of one thread queued together (too few for a digest) are each posted in the
-    thread, and only the second edits the parent, counting both."""
+    """Twenty replies of one thread in quick succession: each is posted in the thread at once,
+    while the parent's edits go at the edit pace (60 a minute after a burst of ten), the
+    waiting ones merged; the last edit shows the newest event and counts all twenty."""
     broker = SqliteBroker(tmp_path)
     await broker.start()
     notifier = SlackNotifier(TOKEN, fake.base_url)
-    deliverer = Deliverer(broker, state, notifier, slack_render, rate=1.0, burst=3)
+    deliverer = Deliverer(
+        broker, state, notifier, slack_render, rate=100.0, burst=100, edits_per_minute=60
+    )
     try:
         await asyncio.wait_for(deliverer.handle(_in_thread(0, "open")), 10)  # the parent
-        replies = [deliverer.handle(_in_thread(n, s)) for n, s in ((1, "open"), (2, "merged"))]
-        await asyncio.wait_for(asyncio.gather(*replies), 20)
-        await asyncio.wait_for(deliverer.handle(_in_thread(3, "closed")), 10)
+        for n in range(1, 21):
+            await asyncio.wait_for(deliverer.handle(_in_thread(n, f"step-{n}")), 10)
+        edits_when_replies_done = len(fake.updates("#pace"))
+        await deliverer.close(10)
     finally:
         await notifier.close()
         await broker.close()
-    parent, *replies_posted = fake.posts("#pace")
-    assert [p.thread_ts for p in replies_posted] == [parent.ts] * 3, "every reply in the thread"
-    edits = [json.dumps(u.args) for u in fake.updates("#pace")]
-    assert len(edits) == 2, "one edit for the two replies queued together, one for the last"
-    assert "2 updates in thread" in edits[0]
-    assert "3 updates in thread" in edits[1]
+    parent, *replies = fake.posts("#pace")
+    assert [r.thread_ts for r in replies] == [parent.ts] * 20, "every reply in the thread"
+    assert edits_when_replies_done < 20, "the replies waited for the parent's edits"
+    edits = fake.updates("#pace")
+    assert 2 <= len(edits) <= 13, "edits not merged while they wait (burst of 10, then 1/s)"
+    assert _ids(edits[-1].metadata) == ["evt-20"]
+    assert "20 updates in thread" in json.dumps(edits[-1].args)
+    saved = await deliverer.poster.threads.get("#pace", "github:acme/app#7")
+    assert saved is not None
+    assert (saved.state, saved.updates) == ("step-20", 20)
+
+
+async def test_a_rate_limited_parent_edit_holds_off_edits_not_posts(
+    tmp_path: Path, state: SqliteState, fake: FakeSlack
+) -> None:
+    """Slack answers chat.update with 429 and Retry-After 60 s: the thread's replies are
+    still all posted at once, and the parent's edit waits, one for the whole thread."""
+    fake.limit_update_rate(per_second=1 / 60, burst=1)
+    broker = SqliteBroker(tmp_path)
+    await broker.start()
+    notifier = SlackNotifier(TOKEN, fake.base_url)
+    deliverer = Deliverer(broker, state, notifier, slack_render, rate=100.0, burst=100)
+    try:
+        await asyncio.wait_for(deliverer.handle(_in_thread(0, "open")), 10)  # the parent
+        await asyncio.wait_for(deliverer.handle(_in_thread(1, "open")), 10)
+        await fake.wait_until(lambda: len(fake.updates("#pace")) == 1, timeout=10)
+        # The fake's one edit a minute is spent; the next edit is answered 429.
+        for n in range(2, 6):  # with the lane waiting out Retry-After, this takes minutes
+            await asyncio.wait_for(deliverer.handle(_in_thread(n, "open")), 10)
+        await fake.wait_until(
+            lambda: any(c.status == 429 for c in fake.calls if c.method == "chat.update"), 10
+        )
+        waiting = len(deliverer.poster.edits)
+        await deliverer.close(0.1)
+    finally:
+        await notifier.close()
+        await broker.close()
+    parent, *replies = fake.posts("#pace")
+    assert [r.thread_ts for r in replies] == [parent.ts] * 5
+    assert waiting == 1, "the thread's waiting edits are one"
+    assert len(fake.updates("#pace")) == 1
