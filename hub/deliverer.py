@@ -68,6 +68,9 @@ class Deliverer:
         self.rate = rate
         self.burst = burst
         self._lanes: dict[str, _Lane] = {}
+        self._buckets: dict[str, TokenBucket] = {}
+        """Each channel's pace, kept after its lane drains: a lane started afresh for every
+        event of a channel that gets one each half second would post twice a second."""
 
     async def start(self) -> None:
         """Begin consuming the delivery shards."""
@@ -81,7 +84,10 @@ class Deliverer:
         """Queue the delivery on its channel's lane and wait until it is settled."""
         lane = self._lanes.get(delivery.channel)
         if lane is None:
-            lane = self._lanes[delivery.channel] = _Lane(TokenBucket(self.rate, self.burst))
+            bucket = self._buckets.get(delivery.channel)
+            if bucket is None:  # one per channel the routes name: a bounded set
+                bucket = self._buckets[delivery.channel] = TokenBucket(self.rate, self.burst)
+            lane = self._lanes[delivery.channel] = _Lane(bucket)
         item = _Item(delivery)
         lane.items.append(item)
         if lane.task is None or lane.task.done():

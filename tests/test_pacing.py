@@ -58,6 +58,26 @@ async def test_events_arriving_during_the_pace_wait_go_out_in_the_next_digest(
     ]
 
 
+async def test_a_channels_pace_holds_across_a_lane_that_drained(
+    tmp_path: Path, state: SqliteState, fake: FakeSlack
+) -> None:
+    """Events of one channel that each find its lane empty are still paced at 1 post/s: the
+    fake Slack, enforcing that pace, never has to answer 429."""
+    fake.limit_channel_rate(1.0, burst=1)
+    broker = SqliteBroker(tmp_path)
+    await broker.start()
+    notifier = SlackNotifier(TOKEN, fake.base_url)
+    deliverer = Deliverer(broker, state, notifier, slack_render, rate=1.0, burst=1)
+    try:
+        for n in range(3):  # each one settled before the next arrives
+            await asyncio.wait_for(deliverer.handle(_delivery(n)), 10)
+    finally:
+        await notifier.close()
+        await broker.close()
+    assert [_ids(p.metadata) for p in fake.posts("#pace")] == [["evt-0"], ["evt-1"], ["evt-2"]]
+    assert [c.status for c in fake.calls if c.status == 429] == [], "posted faster than 1/s"
+
+
 def _ids(metadata: dict[str, object] | None) -> list[str]:
     payload = (metadata or {}).get("event_payload")
     return list(payload.get("event_ids", [])) if isinstance(payload, dict) else []
