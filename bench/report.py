@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.corpus import ROOT
+from bench.e2e import CHANNELS
 from bench.stats import RESULTS, median
 
 PLOT = ROOT / "docs" / "img" / "bench-latency.png"
@@ -59,7 +60,7 @@ def write_plot(path: Path = PLOT) -> Path | None:
         ax.axhline(15, color="grey", lw=0.8, ls=":")
         ax.axhline(100, color="grey", lw=0.8, ls=":")
         ax.set_yscale("log")
-        ax.set_xlabel("offered load, events/s (100 channels)")
+        ax.set_xlabel(f"offered load, events/s ({CHANNELS} channels)")
         ax.set_title(f"{profile} profile")
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("latency, ms (targets 15 / 100 ms dotted)")
@@ -127,7 +128,7 @@ def table() -> str:
             pts = by_rate[top]
             how = profile if workers == 1 else f"{profile} `--workers {workers}`"
             rows.append(
-                f"| receive → Slack {how}, {top:.0f}/s, 100 channels | p50 "
+                f"| receive → Slack {how}, {top:.0f}/s, {pts[0]['channels']} channels | p50 "
                 f"{median([p['e2e_p50_ms'] for p in pts]):.1f} ms, p99 "
                 f"{median([p['e2e_p99_ms'] for p in pts]):.0f} ms | 202 answer p50 "
                 f"{median([p['ingest']['p50_ms'] for p in pts]):.1f} ms, p99 "
