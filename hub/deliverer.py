@@ -162,7 +162,9 @@ class Deliverer:
             reason = "burst"
         # The same event can be queued twice (a router redelivery); list it once.
         unique = list({e.id: e for e in events}.values())
-        fresh = [e for e in unique if not await self.poster.already_posted(e, channel)]
+        # Asked together, the store answers them in one round trip (hub.batching).
+        seen = await asyncio.gather(*(self.poster.already_posted(e, channel) for e in unique))
+        fresh = [e for e, posted in zip(unique, seen, strict=True) if not posted]
         if not fresh:
             return "skipped"
         await self.poster.digest(deliveries, fresh, reason, lane.bucket)

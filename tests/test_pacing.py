@@ -78,6 +78,29 @@ async def test_a_channels_pace_holds_across_a_lane_that_drained(
     assert [c.status for c in fake.calls if c.status == 429] == [], "posted faster than 1/s"
 
 
+async def test_a_digest_leaves_out_events_already_posted_in_the_channel(
+    tmp_path: Path, state: SqliteState, fake: FakeSlack
+) -> None:
+    """A backlog whose events were partly posted before (a redelivery after a crash) digests
+    only the others."""
+    broker = SqliteBroker(tmp_path)
+    await broker.start()
+    notifier = SlackNotifier(TOKEN, fake.base_url)
+    deliverer = Deliverer(broker, state, notifier, slack_render, rate=1.0, burst=1)
+    try:
+        await deliverer.poster.mark_posted([info_event(2), info_event(4)], "#pace")
+        await asyncio.wait_for(deliverer.handle(_delivery(0)), 10)  # spends the burst
+        backlog = [deliverer.handle(_delivery(n)) for n in range(1, 6)]
+        await asyncio.wait_for(asyncio.gather(*backlog), 20)
+    finally:
+        await notifier.close()
+        await broker.close()
+    assert [_ids(p.metadata) for p in fake.posts("#pace")] == [
+        ["evt-0"],
+        ["evt-1", "evt-3", "evt-5"],
+    ]
+
+
 def _ids(metadata: dict[str, object] | None) -> list[str]:
     payload = (metadata or {}).get("event_payload")
     return list(payload.get("event_ids", [])) if isinstance(payload, dict) else []
