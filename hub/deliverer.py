@@ -13,8 +13,9 @@ from hub.history import History, MemoryHistory
 from hub.log import get_logger
 from hub.metrics import DEAD_LETTERS, DELIVERIES, DELIVERY_LATENCY
 from hub.notify import Notifier, Renderer
-from hub.pacing import TokenBucket
-from hub.posting import BACKOFF_MAX, EDITS_PER_MINUTE, Failed, Poster
+from hub.pacing import BACKOFF_MAX, TokenBucket
+from hub.parents import EDITS_PER_MINUTE
+from hub.posting import Failed, Poster
 from hub.state import StateStore
 
 log = get_logger("hub.deliverer")
@@ -37,6 +38,10 @@ class _Item:
 
 @dataclass
 class _Lane:
+    """One channel's deliveries in order, and its pace. Kept after it drains: a lane started
+    afresh for each event of a channel that gets one every half second would post twice a
+    second (one lane per channel the routes name: a bounded set)."""
+
     bucket: TokenBucket
     items: deque[_Item] = field(default_factory=deque)
     task: asyncio.Task[None] | None = None
@@ -68,9 +73,6 @@ class Deliverer:
         self.rate = rate
         self.burst = burst
         self._lanes: dict[str, _Lane] = {}
-        self._buckets: dict[str, TokenBucket] = {}
-        """Each channel's pace, kept after its lane drains: a lane started afresh for every
-        event of a channel that gets one each half second would post twice a second."""
 
     async def start(self) -> None:
         """Begin consuming the delivery shards."""
@@ -84,10 +86,7 @@ class Deliverer:
         """Queue the delivery on its channel's lane and wait until it is settled."""
         lane = self._lanes.get(delivery.channel)
         if lane is None:
-            bucket = self._buckets.get(delivery.channel)
-            if bucket is None:  # one per channel the routes name: a bounded set
-                bucket = self._buckets[delivery.channel] = TokenBucket(self.rate, self.burst)
-            lane = self._lanes[delivery.channel] = _Lane(bucket)
+            lane = self._lanes[delivery.channel] = _Lane(TokenBucket(self.rate, self.burst))
         item = _Item(delivery)
         lane.items.append(item)
         if lane.task is None or lane.task.done():
@@ -116,8 +115,6 @@ class Deliverer:
                 for item in batch:
                     if not item.done.done():
                         item.done.set_exception(exc)
-        if self._lanes.get(channel) is lane:
-            del self._lanes[channel]
 
     def _next_batch(self, lane: _Lane) -> list[_Item]:
         """The head alone, or, when the channel is behind, the run of waiting ones as a digest."""

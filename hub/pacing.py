@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
+
+BACKOFF_INITIAL = 0.5
+BACKOFF_MAX = 30.0
+
+
+def backoff(attempt: int, initial: float = BACKOFF_INITIAL, cap: float = BACKOFF_MAX) -> float:
+    """Exponential backoff with full jitter for attempt n (1-based)."""
+    return random.uniform(0, min(cap, initial * 2 ** (attempt - 1)))  # noqa: S311 - jitter, not crypto
 
 
 class TokenBucket:

@@ -20,10 +20,12 @@ from hub.broker import Delivery
 from hub.errors import TemporaryDeliveryError
 from hub.log import get_logger
 from hub.metrics import THREAD_EDITS_WAITING
-from hub.pacing import TokenBucket
+from hub.pacing import TokenBucket, backoff
 
 log = get_logger("hub.parents")
 
+EDITS_PER_MINUTE = 50.0
+"""Thread-parent edits (chat.update) a minute (HUB_SLACK_EDITS_PER_MINUTE): Slack's Tier 3."""
 EDIT_BURST = 10
 """Edits that may go at once after a quiet spell, before the per-minute pace applies."""
 RETRY_INITIAL = 1.0
@@ -74,11 +76,11 @@ class ParentEdits:
             THREAD_EDITS_WAITING.set(len(self._waiting))
             try:
                 await self._edit(delivery, count)
-            except (TemporaryDeliveryError, ConnectionError, OSError) as exc:
+            except (TemporaryDeliveryError, OSError) as exc:
                 # Slack busy or the state store away: try again later, after what waits now
                 # for other threads, merged with whatever this thread asked for meanwhile.
                 self._failures += 1
-                pause = min(RETRY_MAX, RETRY_INITIAL * 2 ** (self._failures - 1))
+                pause = backoff(self._failures, RETRY_INITIAL, RETRY_MAX)
                 if isinstance(exc, TemporaryDeliveryError) and exc.retry_after:
                     pause = exc.retry_after
                 log.warning("thread parent edit postponed", error=str(exc), seconds=pause)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import random
-from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -18,24 +16,15 @@ from hub.event import Event, Severity
 from hub.log import get_logger
 from hub.metrics import DELIVERY_ATTEMPTS, SLACK_RATE_LIMITED
 from hub.notify import Notifier, Posted, Renderer
-from hub.pacing import TokenBucket
-from hub.parents import ParentEdits
+from hub.pacing import TokenBucket, backoff
+from hub.parents import EDITS_PER_MINUTE, ParentEdits
 from hub.state import StateStore
 from hub.threads import Parent, ThreadMap
 
 log = get_logger("hub.posting")
 
 POSTED_TTL = timedelta(days=7)
-EDITS_PER_MINUTE = 50.0
-"""Thread-parent edits (chat.update) a minute (HUB_SLACK_EDITS_PER_MINUTE): Slack's Tier 3."""
-BACKOFF_INITIAL = 0.5
-BACKOFF_MAX = 30.0
 T = TypeVar("T")
-
-
-def backoff(attempt: int, initial: float = BACKOFF_INITIAL, cap: float = BACKOFF_MAX) -> float:
-    """Exponential backoff with full jitter for attempt n (1-based)."""
-    return random.uniform(0, min(cap, initial * 2 ** (attempt - 1)))  # noqa: S311 - jitter, not crypto
 
 
 class Failed(Exception):
@@ -216,15 +205,11 @@ class Poster:
         message = self.renderer.render_digest(list(events), routes, reason=reason)
         await self._call(lambda: self._post(channel, message, bucket), events[0])
         await self.mark_posted(events, channel)
-        # One edit per thread, showing its latest event and counting all of them: a burst of
-        # twenty events of one pull request edits its parent once.
-        latest: dict[str, Delivery] = {}
-        counts: Counter[str] = Counter()
-        for key, delivery in threaded(deliveries):
-            latest[key] = delivery
-            counts[key] += 1
-        for key, delivery in latest.items():
-            self.edits.ask(delivery, counts[key])
+        # The asks of one thread merge into one waiting edit that shows the latest and counts
+        # them all: a burst of twenty events of one pull request edits its parent once.
+        for delivery in deliveries:
+            if delivery.thread and delivery.event.threadkey:
+                self.edits.ask(delivery)
 
     # -- one Slack call, retried per policy --------------------------------------------------
 
@@ -297,13 +282,6 @@ async def _together(calls: Sequence[Awaitable[Any]]) -> None:
         await calls[0]
     elif calls:
         await asyncio.gather(*calls)
-
-
-def threaded(deliveries: Iterable[Delivery]) -> Iterator[tuple[str, Delivery]]:
-    """Each delivery that goes into a thread, with its thread key."""
-    for delivery in deliveries:
-        if delivery.thread and delivery.event.threadkey:
-            yield delivery.event.threadkey, delivery
 
 
 def _broadcast(event: Event, parent: Parent) -> bool:

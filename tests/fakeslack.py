@@ -350,20 +350,24 @@ class FakeSlack:
         if call.error:
             return {"ok": False, "error": call.error}, None
         call.channel_id = self.channel_id(channel)
-        if call.method == "chat.update":
-            call.ts = str(call.args.get("ts"))
-            if (call.channel_id, call.ts) not in self._messages:
+        updating = call.method == "chat.update"
+        if updating:
+            call.ts = ts = str(call.args.get("ts"))
+            if (call.channel_id, ts) not in self._messages:
                 call.error = "message_not_found"
                 return {"ok": False, "error": call.error}, None
-            if (retry_after := self._over_rate("chat.update", self._update_rate)) is not None:
-                call.status, call.error = 429, "ratelimited"
-                return {"ok": False, "error": call.error}, retry_after
-        elif (retry_after := self._over_rate(call.channel_id, self._channel_rate)) is not None:
+        # Updates are limited per workspace (Tier 3), posts per channel.
+        limit = (
+            ("chat.update", self._update_rate)
+            if updating
+            else (call.channel_id, self._channel_rate)
+        )
+        if (retry_after := self._over_rate(*limit)) is not None:
             call.status, call.error = 429, "ratelimited"
             return {"ok": False, "error": call.error}, retry_after
-        else:
-            call.ts = self._next_ts()
-        self._messages[(call.channel_id, call.ts)] = call
+        if not updating:
+            call.ts = ts = self._next_ts()
+        self._messages[(call.channel_id, ts)] = call
         return {"ok": True, "channel": call.channel_id, "ts": call.ts, "message": call.args}, None
 
 

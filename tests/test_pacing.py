@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from adapters import slack_render
 from adapters.slack import SlackNotifier
 from hub.broker import Delivery
 from hub.deliverer import Deliverer
+from hub.parents import EDITS_PER_MINUTE
 from hub.sqlite_broker import SqliteBroker
 from hub.sqlite_state import SqliteState
 from tests.fakeslack import FakeSlack
@@ -23,6 +25,35 @@ TOKEN = "xoxb-pacing-test"
 
 def _delivery(n: int) -> Delivery:
     return Delivery(info_event(n), "#pace", ("all",))
+
+
+@asynccontextmanager
+async def _deliverer(
+    tmp_path: Path,
+    state: SqliteState,
+    fake: FakeSlack,
+    *,
+    rate: float,
+    burst: int,
+    edits_per_minute: float = EDITS_PER_MINUTE,
+) -> AsyncIterator[Deliverer]:
+    """A deliverer on an embedded queue, posting through the real Slack client to `fake`."""
+    broker = SqliteBroker(tmp_path)
+    await broker.start()
+    notifier = SlackNotifier(TOKEN, fake.base_url)
+    try:
+        yield Deliverer(
+            broker,
+            state,
+            notifier,
+            slack_render,
+            rate=rate,
+            burst=burst,
+            edits_per_minute=edits_per_minute,
+        )
+    finally:
+        await notifier.close()
+        await broker.close()
 
 
 @pytest.fixture
@@ -39,19 +70,12 @@ async def test_events_arriving_during_the_pace_wait_go_out_in_the_next_digest(
 ) -> None:
     """One post a second, no burst: the first event posts at once; the second waits for the
     pace; four more that arrive during that wait are in the same post as the second."""
-    broker = SqliteBroker(tmp_path)
-    await broker.start()
-    notifier = SlackNotifier(TOKEN, fake.base_url)
-    deliverer = Deliverer(broker, state, notifier, slack_render, rate=1.0, burst=1)
-    try:
+    async with _deliverer(tmp_path, state, fake, rate=1.0, burst=1) as deliverer:
         first = [asyncio.create_task(deliverer.handle(_delivery(n))) for n in (0, 1)]
         await fake.wait_for_events(1, timeout=10)
         await asyncio.sleep(0.2)  # event 1 now waits about 0.8 s for the channel's pace
         later = [asyncio.create_task(deliverer.handle(_delivery(n))) for n in range(2, 6)]
         await asyncio.wait_for(asyncio.gather(*first, *later), 20)
-    finally:
-        await notifier.close()
-        await broker.close()
     assert [_ids(p.metadata) for p in fake.posts("#pace")] == [
         ["evt-0"],
         ["evt-1", "evt-2", "evt-3", "evt-4", "evt-5"],
@@ -64,16 +88,9 @@ async def test_a_channels_pace_holds_across_a_lane_that_drained(
     """Events of one channel that each find its lane empty are still paced at 1 post/s: the
     fake Slack, enforcing that pace, never has to answer 429."""
     fake.limit_channel_rate(1.0, burst=1)
-    broker = SqliteBroker(tmp_path)
-    await broker.start()
-    notifier = SlackNotifier(TOKEN, fake.base_url)
-    deliverer = Deliverer(broker, state, notifier, slack_render, rate=1.0, burst=1)
-    try:
+    async with _deliverer(tmp_path, state, fake, rate=1.0, burst=1) as deliverer:
         for n in range(3):  # each one settled before the next arrives
             await asyncio.wait_for(deliverer.handle(_delivery(n)), 10)
-    finally:
-        await notifier.close()
-        await broker.close()
     assert [_ids(p.metadata) for p in fake.posts("#pace")] == [["evt-0"], ["evt-1"], ["evt-2"]]
     assert [c.status for c in fake.calls if c.status == 429] == [], "posted faster than 1/s"
 
@@ -83,18 +100,11 @@ async def test_a_digest_leaves_out_events_already_posted_in_the_channel(
 ) -> None:
     """A backlog whose events were partly posted before (a redelivery after a crash) digests
     only the others."""
-    broker = SqliteBroker(tmp_path)
-    await broker.start()
-    notifier = SlackNotifier(TOKEN, fake.base_url)
-    deliverer = Deliverer(broker, state, notifier, slack_render, rate=1.0, burst=1)
-    try:
+    async with _deliverer(tmp_path, state, fake, rate=1.0, burst=1) as deliverer:
         await deliverer.poster.mark_posted([info_event(2), info_event(4)], "#pace")
         await asyncio.wait_for(deliverer.handle(_delivery(0)), 10)  # spends the burst
         backlog = [deliverer.handle(_delivery(n)) for n in range(1, 6)]
         await asyncio.wait_for(asyncio.gather(*backlog), 20)
-    finally:
-        await notifier.close()
-        await broker.close()
     assert [_ids(p.metadata) for p in fake.posts("#pace")] == [
         ["evt-0"],
         ["evt-1", "evt-3", "evt-5"],
@@ -117,19 +127,12 @@ async def test_a_digest_edits_a_thread_parent_once_showing_its_latest_event(
     """Five events of one thread that wait for the channel's pace go out as one digest, and
     the thread's parent is edited once (not five times), counting all five, in the last
     event's state."""
-    broker = SqliteBroker(tmp_path)
-    await broker.start()
-    notifier = SlackNotifier(TOKEN, fake.base_url)
-    deliverer = Deliverer(broker, state, notifier, slack_render, rate=1.0, burst=1)
     states = ["open", "open", "open", "open", "merged"]
-    try:
+    async with _deliverer(tmp_path, state, fake, rate=1.0, burst=1) as deliverer:
         await asyncio.wait_for(deliverer.handle(_in_thread(0, "open")), 10)  # the parent
         replies = [deliverer.handle(_in_thread(n + 1, s)) for n, s in enumerate(states)]
         await asyncio.wait_for(asyncio.gather(*replies), 20)
         await deliverer.close(10)  # the parent's edit follows the digest
-    finally:
-        await notifier.close()
-        await broker.close()
     parent, digest = fake.posts("#pace")
     assert _ids(digest.metadata) == ["evt-1", "evt-2", "evt-3", "evt-4", "evt-5"]
     updates = fake.updates("#pace")
@@ -147,21 +150,14 @@ async def test_a_busy_threads_parent_is_edited_at_the_pace_showing_its_newest_ev
     """Twenty replies of one thread in quick succession: each is posted in the thread at once,
     while the parent's edits go at the edit pace (60 a minute after a burst of ten), the
     waiting ones merged; the last edit shows the newest event and counts all twenty."""
-    broker = SqliteBroker(tmp_path)
-    await broker.start()
-    notifier = SlackNotifier(TOKEN, fake.base_url)
-    deliverer = Deliverer(
-        broker, state, notifier, slack_render, rate=100.0, burst=100, edits_per_minute=60
-    )
-    try:
+    async with _deliverer(
+        tmp_path, state, fake, rate=100.0, burst=100, edits_per_minute=60
+    ) as deliverer:
         await asyncio.wait_for(deliverer.handle(_in_thread(0, "open")), 10)  # the parent
         for n in range(1, 21):
             await asyncio.wait_for(deliverer.handle(_in_thread(n, f"step-{n}")), 10)
         edits_when_replies_done = len(fake.updates("#pace"))
         await deliverer.close(10)
-    finally:
-        await notifier.close()
-        await broker.close()
     parent, *replies = fake.posts("#pace")
     assert [r.thread_ts for r in replies] == [parent.ts] * 20, "every reply in the thread"
     assert edits_when_replies_done < 20, "the replies waited for the parent's edits"
@@ -180,11 +176,7 @@ async def test_a_rate_limited_parent_edit_holds_off_edits_not_posts(
     """Slack answers chat.update with 429 and Retry-After 60 s: the thread's replies are
     still all posted at once, and the parent's edit waits, one for the whole thread."""
     fake.limit_update_rate(per_second=1 / 60, burst=1)
-    broker = SqliteBroker(tmp_path)
-    await broker.start()
-    notifier = SlackNotifier(TOKEN, fake.base_url)
-    deliverer = Deliverer(broker, state, notifier, slack_render, rate=100.0, burst=100)
-    try:
+    async with _deliverer(tmp_path, state, fake, rate=100.0, burst=100) as deliverer:
         await asyncio.wait_for(deliverer.handle(_in_thread(0, "open")), 10)  # the parent
         await asyncio.wait_for(deliverer.handle(_in_thread(1, "open")), 10)
         await fake.wait_until(lambda: len(fake.updates("#pace")) == 1, timeout=10)
@@ -196,9 +188,6 @@ async def test_a_rate_limited_parent_edit_holds_off_edits_not_posts(
         )
         waiting = len(deliverer.poster.edits)
         await deliverer.close(0.1)
-    finally:
-        await notifier.close()
-        await broker.close()
     parent, *replies = fake.posts("#pace")
     assert [r.thread_ts for r in replies] == [parent.ts] * 5
     assert waiting == 1, "the thread's waiting edits are one"
