@@ -42,7 +42,8 @@ class DedupPublisher:
             return True
         await self.broker.publish_event(event)
         try:
-            await self.state.put(key, "1", DEDUP_WINDOW)
+            # Not fsynced before the 202: lost in a power cut, a retry is stored again.
+            await self.state.put(key, "1", DEDUP_WINDOW, durable=False)
         except Exception as exc:
             log.warning("could not record delivery id", error=str(exc))
         await self.history.record_event(event)

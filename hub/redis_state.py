@@ -63,8 +63,10 @@ class RedisState:
         """SET NX with expiry (pipelined with whatever else is asked in this loop turn)."""
         return bool(await self._command("SET", self.prefix + key, value, *_px(ttl), "NX"))
 
-    async def put(self, key: str, value: str, ttl: timedelta | None = None) -> None:
-        """SET with optional expiry."""
+    async def put(
+        self, key: str, value: str, ttl: timedelta | None = None, durable: bool = True
+    ) -> None:
+        """SET with optional expiry (how soon it reaches disk is Redis' own `appendfsync`)."""
         await self._command("SET", self.prefix + key, value, *_px(ttl))
 
     async def get(self, key: str) -> str | None:

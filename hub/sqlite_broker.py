@@ -192,7 +192,7 @@ class SqliteBroker:
         now = time.time()
         fifo = 1 if queue == DELIVER else 0
         params = (now + self.visibility, self.owner, queue, now, fifo, limit)
-        result = await self.db.run(self.db.transact, [(_CLAIM, params)])
+        result = await self.db.run(self.db.transact, [(_CLAIM, params)], False)
         return sorted(result[0])
 
     async def _handle(
@@ -220,13 +220,9 @@ class SqliteBroker:
             log.exception(
                 "handler failed; message returned to the queue", queue=queue, error=str(exc)
             )
-            await self.db.write(
-                [("UPDATE messages SET claimed_until = NULL WHERE seq = ?", (seq,))]
-            )
+            await self.db.write([(_RELEASE, (seq,))], durable=False)
         else:
-            await self.db.write(
-                [("DELETE FROM messages WHERE seq = ? AND claimed_by = ?", (seq, self.owner))]
-            )
+            await self.db.write([(_ACK, (seq, self.owner))], durable=False)
 
     async def _to_dead(self, seq: int, reason: str) -> None:
         log.error("poison message dead-lettered", seq=seq, reason=reason)
@@ -248,7 +244,8 @@ class SqliteBroker:
             if self._in_flight:
                 until = time.time() + self.visibility
                 await self.db.write(
-                    [(_EXTEND, (until, self.owner, json.dumps(list(self._in_flight))))]
+                    [(_EXTEND, (until, self.owner, json.dumps(list(self._in_flight))))],
+                    durable=False,
                 )
 
     @contextlib.asynccontextmanager
@@ -281,7 +278,7 @@ class SqliteBroker:
             for task in still:
                 task.cancel()
             await asyncio.gather(*still, return_exceptions=True)
-            await self.db.write([(_RELEASE_MANY, (json.dumps(seqs),))])
+            await self.db.write([(_RELEASE_MANY, (json.dumps(seqs),))], durable=False)
         return not still
 
 

@@ -68,8 +68,10 @@ class SqliteState:
         )
         return bool(rows[1])
 
-    async def put(self, key: str, value: str, ttl: timedelta | None = None) -> None:
-        """Insert or replace, durably."""
+    async def put(
+        self, key: str, value: str, ttl: timedelta | None = None, durable: bool = True
+    ) -> None:
+        """Insert or replace; fsynced unless `durable=False` (`SqliteDb.transact`)."""
         now = time.time()
         await self.db.write(
             [
@@ -79,7 +81,8 @@ class SqliteState:
                     (key, value, _expiry(now, ttl)),
                 ),
                 *self._sweep(now),
-            ]
+            ],
+            durable,
         )
 
     async def get(self, key: str) -> str | None:

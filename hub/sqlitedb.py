@@ -68,7 +68,8 @@ class SqliteDb:
         self._schema = schema
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite-{path.name}")
         self._conn: sqlite3.Connection | None = None
-        self._pending: list[tuple[list[Statement], asyncio.Future[list[Rows]]]] = []
+        self._pending: list[tuple[list[Statement], bool, asyncio.Future[list[Rows]]]] = []
+        self._synced = True  # the connection's `synchronous` setting: FULL (True) or NORMAL
         self._writer: asyncio.Task[None] | None = None
         self._calls: deque[_Call] = deque()
 
@@ -90,6 +91,7 @@ class SqliteDb:
     def _open(self) -> None:
         conn = connect(self.path)
         conn.execute("PRAGMA synchronous = FULL")
+        self._synced = True
         conn.executescript(self._schema)
         self._conn = conn
 
@@ -127,10 +129,20 @@ class SqliteDb:
         assert self._conn is not None
         return self._conn.execute(sql, params).fetchall()
 
-    def transact(self, statements: Sequence[Statement]) -> list[Rows]:
-        """Execute statements in one immediate transaction and return each one's rows."""
+    def transact(self, statements: Sequence[Statement], durable: bool = True) -> list[Rows]:
+        """Execute statements in one immediate transaction and return each one's rows.
+
+        `durable`: the commit is on disk when this returns (the WAL is fsynced), so it outlives
+        a power loss. Without it the commit still outlives a crash of the process (it is in
+        the operating system's hands), and a power loss can take back only the newest commits,
+        never one without those before it (the WAL is replayed in order up to the first frame
+        that did not reach the disk); the next durable commit makes every earlier one durable.
+        """
         assert self._conn is not None
         conn = self._conn
+        if durable != self._synced:
+            conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+            self._synced = durable
         conn.execute("BEGIN IMMEDIATE")
         try:
             results = [conn.execute(sql, params).fetchall() for sql, params in statements]
@@ -140,13 +152,17 @@ class SqliteDb:
             raise
         return results
 
-    def write(self, statements: list[Statement]) -> asyncio.Future[list[Rows]]:
-        """Commit `statements` durably, sharing the commit (and fsync) with concurrent writers.
+    def write(
+        self, statements: list[Statement], durable: bool = True
+    ) -> asyncio.Future[list[Rows]]:
+        """Commit `statements`, sharing the commit (and fsync) with concurrent writers.
 
-        The awaited result is each statement's rows (for RETURNING clauses).
+        The awaited result is each statement's rows (for RETURNING clauses). `durable=False`
+        is for bookkeeping whose loss in a power cut only means work done again (see
+        `transact`); a shared commit is durable when any of its writers asked for it.
         """
         future: asyncio.Future[list[Rows]] = asyncio.get_running_loop().create_future()
-        self._pending.append((statements, future))
+        self._pending.append((statements, durable, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_batches())
         return future
@@ -154,15 +170,17 @@ class SqliteDb:
     async def _write_batches(self) -> None:
         while self._pending:
             batch, self._pending = self._pending, []
+            statements = [s for stmts, _, _ in batch for s in stmts]
+            durable = any(d for _, d, _ in batch)
             try:
-                rows = await self.run(self.transact, [s for stmts, _ in batch for s in stmts])
+                rows = await self.run(self.transact, statements, durable)
             except Exception as exc:
-                for _, future in batch:
+                for _, _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
                 continue
             start = 0
-            for stmts, future in batch:
+            for stmts, _, future in batch:
                 if not future.done():
                     future.set_result(rows[start : start + len(stmts)])
                 start += len(stmts)

@@ -21,8 +21,14 @@ class StateStore(Protocol):
     async def add(self, key: str, value: str, ttl: timedelta | None = None) -> bool:
         """Set `key` only if absent; True when this call set it."""
 
-    async def put(self, key: str, value: str, ttl: timedelta | None = None) -> None:
-        """Set `key`, replacing any value."""
+    async def put(
+        self, key: str, value: str, ttl: timedelta | None = None, durable: bool = True
+    ) -> None:
+        """Set `key`, replacing any value.
+
+        `durable=False` is for marks whose loss in a power cut (not a process crash) only
+        means work done again: the write need not reach the disk before this returns.
+        """
 
     async def get(self, key: str) -> str | None:
         """The value of `key`, or None when absent or expired."""
