@@ -60,6 +60,10 @@ RETURNING seq, body, enqueued_at, attempts
 """
 
 
+# Publishes are fsynced before they return (the 202, or the ack of what they came from, rests
+# on them). Claims, acks, claim extensions and releases are not (`durable=False`): a power cut
+# can take back only the newest of them, which returns those messages to the queue to be
+# worked again, and the posted marks keep a delivery from reaching Slack twice.
 _ACK = "DELETE FROM messages WHERE seq = ? AND claimed_by = ?"
 _RELEASE = "UPDATE messages SET claimed_until = NULL WHERE seq = ?"
 _DELETE_MANY = "DELETE FROM messages WHERE seq IN (SELECT value FROM json_each(?))"
@@ -192,7 +196,8 @@ class SqliteBroker:
         now = time.time()
         fifo = 1 if queue == DELIVER else 0
         params = (now + self.visibility, self.owner, queue, now, fifo, limit)
-        result = await self.db.run(self.db.transact, [(_CLAIM, params)], False)
+        durable = False  # a claim that a power cut takes back: the message is claimed again
+        result = await self.db.run(self.db.transact, [(_CLAIM, params)], durable)
         return sorted(result[0])
 
     async def _handle(
