@@ -28,6 +28,11 @@ class Delivery:
     held: tuple[Event, ...] = ()
     """Events held during quiet hours, delivered together as one digest (empty otherwise)."""
 
+    @property
+    def threadkey(self) -> str | None:
+        """The thread this delivery goes into, if the route threads and the event has one."""
+        return self.event.threadkey if self.thread else None
+
     def to_json_bytes(self) -> bytes:
         """The JSON message carried on the deliveries queues."""
         return jsonio.dumps(

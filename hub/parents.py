@@ -50,7 +50,7 @@ class ParentEdits:
 
     def ask(self, delivery: Delivery, count: int = 1) -> None:
         """Have the parent of `delivery`'s thread show its event, `count` events newer."""
-        key = delivery.event.threadkey
+        key = delivery.threadkey
         assert key is not None, "only a threaded delivery has a parent"
         self._put((delivery.channel, key), delivery, count)
         if self._task is None or self._task.done():

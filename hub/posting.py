@@ -112,7 +112,7 @@ class Poster:
     async def single(self, delivery: Delivery, bucket: TokenBucket) -> str:
         """Post one delivery (a parent, or a reply and its parent's paced edit); the outcome."""
         event, channel = delivery.event, delivery.channel
-        key = event.threadkey if delivery.thread else None
+        key = delivery.threadkey
         # The thread parent and both marks in one round trip to the store, not three.
         posted_mark, posting_mark = self._marks(event, channel)
         *marks, parent = await asyncio.gather(
@@ -149,9 +149,9 @@ class Poster:
 
         One attempt (`hub.parents` paces and retries): TemporaryDeliveryError when Slack is
         busy; a parent that is gone (deleted, too old to edit) is left, with a warning."""
-        event = delivery.event
-        assert event.threadkey is not None
-        parent = await self.threads.get(delivery.channel, event.threadkey)
+        event, key = delivery.event, delivery.threadkey
+        assert key is not None, "only a threaded delivery has a parent"
+        parent = await self.threads.get(delivery.channel, key)
         if parent is None:
             return
         changed = event.state != parent.state
@@ -181,7 +181,7 @@ class Poster:
             raise
         await self.threads.save(
             delivery.channel,
-            event.threadkey,
+            key,
             replace(
                 parent,
                 state=event.state,
@@ -208,7 +208,7 @@ class Poster:
         # The asks of one thread merge into one waiting edit that shows the latest and counts
         # them all: a burst of twenty events of one pull request edits its parent once.
         for delivery in deliveries:
-            if delivery.thread and delivery.event.threadkey:
+            if delivery.threadkey:
                 self.edits.ask(delivery)
 
     # -- one Slack call, retried per policy --------------------------------------------------

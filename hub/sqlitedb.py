@@ -90,8 +90,7 @@ class SqliteDb:
 
     def _open(self) -> None:
         conn = connect(self.path)
-        conn.execute("PRAGMA synchronous = FULL")
-        self._synced = True
+        conn.execute("PRAGMA synchronous = FULL")  # as `_synced` starts
         conn.executescript(self._schema)
         self._conn = conn
 
