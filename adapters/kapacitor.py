@@ -7,7 +7,7 @@ import html
 import re
 from typing import Any
 
-from adapters._payload import (
+from adapters.payload import (
     clip,
     escape,
     human_duration,
@@ -21,9 +21,9 @@ from adapters._payload import (
     string,
     timestamp,
 )
-from hub.errors import BadPayload, UnsupportedMediaType, VerificationError
-from hub.event import Event, Severity
-from hub.sources import WebhookRequest, body_id
+from hub.core.errors import BadPayload, UnsupportedMediaType, VerificationError
+from hub.core.event import Event, Severity
+from hub.core.sources import WebhookRequest, body_id
 
 _SEVERITY = {
     "ok": Severity.SUCCESS,

@@ -10,7 +10,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from adapters._payload import (
+from adapters.payload import (
     clip,
     escape,
     first_line,
@@ -28,9 +28,9 @@ from adapters._payload import (
     timestamp,
     web_url,
 )
-from hub.errors import BadPayload, UnsupportedMediaType, VerificationError
-from hub.event import Event, Severity
-from hub.sources import WebhookRequest, body_id
+from hub.core.errors import BadPayload, UnsupportedMediaType, VerificationError
+from hub.core.event import Event, Severity
+from hub.core.sources import WebhookRequest, body_id
 
 _FORM = "application/x-www-form-urlencoded"
 _JSON = "application/json"

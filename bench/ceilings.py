@@ -29,8 +29,8 @@ import aio_pika
 from aiohttp import web
 
 from bench.stats import percentile
-from hub.amqp import AmqpBroker
-from hub.sqlite_broker import SCHEMA
+from hub.backends.amqp.broker import AmqpBroker
+from hub.backends.sqlite.broker import SCHEMA
 from tests.harness import AMQP_URL, delete_topologies
 
 Publish = Callable[[bytes, str], Awaitable[None]]

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests import signing
+from hub.testing import signing
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT.parent / "shared" / "fixtures"
+FIXTURES = ROOT / "tests" / "fixtures"
 MARK = "@@ID@@"
 """Where a template takes the request's unique number."""
 
@@ -75,7 +75,7 @@ def requests(count: int, start: int = 0, only: str | None = None) -> Iterator[si
 
 def event_id(signed: signing.Signed) -> str:
     """The id hub gives the event of `signed` (the delivery id, or a hash of the body)."""
-    from hub.sources import body_id
+    from hub.core.sources import body_id
 
     if signed.source == "github":
         return signed.headers["X-GitHub-Delivery"]

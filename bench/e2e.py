@@ -16,7 +16,7 @@ from bench import corpus, loadgen
 from bench.procs import CpuMeter, rss_mib, stack
 from bench.slackside import SlackSide
 from bench.stats import percentile
-from tests import signing
+from hub.testing import signing
 
 CHANNELS = 400
 """200 events/s over 400 channels is one event every 2 s per channel, within the 1 post/s a

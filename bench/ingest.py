@@ -34,8 +34,8 @@ def broker_bodies() -> list[bytes]:
 
     from multidict import CIMultiDict
 
-    from adapters import SOURCES
-    from hub.sources import WebhookRequest
+    from adapters.registry import SOURCES
+    from hub.core.sources import WebhookRequest
 
     bodies = []
     for signed in corpus.requests(31):

@@ -17,7 +17,7 @@ import aiohttp
 
 from bench.corpus import event_id
 from bench.stats import percentile
-from tests.signing import Signed
+from hub.testing.signing import Signed
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def _use_fixed_travis_key() -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    from tests import signing
+    from hub.testing import signing
 
     key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
     assert isinstance(key, rsa.RSAPrivateKey), f"{path} is not an RSA private key"
@@ -71,7 +71,7 @@ def main() -> None:
         sys.exit(__doc__)
     from cryptography.hazmat.primitives import serialization
 
-    from tests import signing
+    from hub.testing import signing
 
     key = signing.travis_key()
     private = key.private_bytes(

@@ -25,8 +25,8 @@ from bench.procs import CpuMeter, rss_mib, stack, workdir
 from bench.slackside import SlackSide
 from bench.stats import median, percentile
 from bench.wrkrun import run_wrk, write_corpus
-from hub.sources import body_id
-from tests import signing
+from hub.core.sources import body_id
+from hub.testing import signing
 from tests.harness import free_port
 
 HOSTS = 100

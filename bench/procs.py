@@ -16,7 +16,7 @@ import aiohttp
 import psutil
 import redis.asyncio as redis
 
-from hub.settings import Settings
+from hub.core.settings import Settings
 from tests.harness import REDIS_URL, HubProcess, delete_topology, hub_settings
 
 ROUTES_ALL = """\

@@ -15,11 +15,11 @@ from typing import Any
 
 from multidict import CIMultiDict
 
-from adapters import SOURCES
+from adapters.registry import SOURCES
 from bench import corpus
-from hub.event import Event
-from hub.routes import RouteTable, parse_routes
-from hub.sources import WebhookRequest
+from hub.core.event import Event
+from hub.core.sources import WebhookRequest
+from hub.routes.load import RouteTable, parse_routes
 
 SIZES = (10, 100, 1000)
 

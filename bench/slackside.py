@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakeslack import Call, FakeSlack
+from hub.testing.fakeslack import Call, FakeSlack
 from tests.harness import SLACK_TOKEN
 
 BENCH_ID = re.compile(r"bench-id=([0-9a-z-]+)")

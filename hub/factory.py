@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from adapters import SOURCES, slack_render
-from adapters.slack import ConsoleNotifier, SlackNotifier
-from hub.amqp import AmqpBroker
-from hub.amqp_history import AmqpHistoryLog
-from hub.broker import Broker
-from hub.history_log import HistoryLog, LogHistory, SqliteHistoryLog
-from hub.notify import Notifier
-from hub.redis_state import RedisState
+from adapters.registry import SOURCES
+from adapters.slack import render as slack_render
+from adapters.slack.client import ConsoleNotifier, SlackNotifier
+from hub.backends.amqp.broker import AmqpBroker
+from hub.backends.amqp.history import AmqpHistoryLog
+from hub.backends.redis.state import RedisState
+from hub.backends.sqlite.broker import SqliteBroker
+from hub.backends.sqlite.db import open_data_dir
+from hub.backends.sqlite.state import SqliteState
+from hub.core.broker import Broker
+from hub.core.notify import Notifier
+from hub.core.settings import Settings
+from hub.core.state import StateStore
+from hub.history.log import HistoryLog, LogHistory, SqliteHistoryLog
+from hub.receiver.spool import SpooledBroker, orphan_spools, worker_spool
 from hub.service import Parts
-from hub.settings import Settings
-from hub.spool import SpooledBroker, orphan_spools, worker_spool
-from hub.sqlite_broker import SqliteBroker
-from hub.sqlite_state import SqliteState
-from hub.sqlitedb import open_data_dir
-from hub.state import StateStore
 
 
 def make_broker(settings: Settings) -> Broker:

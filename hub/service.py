@@ -11,22 +11,22 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from hub.broker import Broker
-from hub.chatops import chatops_for
-from hub.dedup import DedupPublisher
-from hub.deliverer import Deliverer
-from hub.event import Event
-from hub.history import Explanation, History, MemoryHistory
-from hub.log import get_logger
-from hub.notify import Notifier, Renderer
-from hub.ops import Check, Explain, ops_app
-from hub.receiver import Receiver, public_app
-from hub.reload import RoutesHolder
-from hub.router import Router
-from hub.settings import Settings, parse_hostport
-from hub.sources import SourceAdapter
-from hub.state import StateStore
-from hub.workers import IngestWorkers, say_listening, watch_parent
+from hub.chatops.commands import chatops_for
+from hub.core.broker import Broker
+from hub.core.event import Event
+from hub.core.log import get_logger
+from hub.core.notify import Notifier, Renderer
+from hub.core.settings import Settings, parse_hostport
+from hub.core.sources import SourceAdapter
+from hub.core.state import StateStore
+from hub.deliverer.stage import Deliverer
+from hub.history.entries import Explanation, History, MemoryHistory
+from hub.ops.app import Check, Explain, ops_app
+from hub.receiver.app import Receiver, public_app
+from hub.receiver.dedup import DedupPublisher
+from hub.receiver.workers import IngestWorkers, say_listening, watch_parent
+from hub.router.stage import Router
+from hub.routes.reload import RoutesHolder
 
 log = get_logger("hub.service")
 

@@ -14,10 +14,10 @@ from cloudevents.v1.http import from_json
 from hypothesis import strategies as st
 from multidict import CIMultiDict
 
-from hub.errors import BadPayload
-from hub.event import Event
-from hub.sources import WebhookRequest
-from tests.signing import Signed
+from hub.core.errors import BadPayload
+from hub.core.event import Event
+from hub.core.sources import WebhookRequest
+from hub.testing.signing import Signed
 
 RECEIVED = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 

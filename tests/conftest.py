@@ -1,4 +1,4 @@
-"""Shared test fixtures: paths to the shared webhook samples, a SQLite state store."""
+"""Shared test fixtures: the webhook samples in tests/fixtures, a SQLite state store."""
 
 from __future__ import annotations
 
@@ -9,19 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from hub.sqlite_state import SqliteState
+from hub.backends.sqlite.state import SqliteState
 from tests import harness
 
 pytest_plugins = ["tests.conftest_integration"]
 
 REPO = Path(__file__).resolve().parent.parent
-FIXTURES = REPO.parent / "shared" / "fixtures"
+FIXTURES = REPO / "tests" / "fixtures"
 
 
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
-    """The shared webhook fixtures beside the checkout (../shared/fixtures)."""
-    assert FIXTURES.is_dir(), f"shared fixtures not found at {FIXTURES}"
+    """The real webhook payloads in tests/fixtures (README.md there names their upstream)."""
+    assert FIXTURES.is_dir(), f"webhook fixtures not found at {FIXTURES}"
     return FIXTURES
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from hub.settings import Settings
-from tests.fakeslack import FakeSlack
+from hub.core.settings import Settings
+from hub.testing.fakeslack import FakeSlack
 from tests.harness import REDIS_URL, SLACK_TOKEN, hub_settings
 
 PROFILES = ("distributed", "embedded")

@@ -19,12 +19,12 @@ from typing import Any
 import aio_pika
 import aiohttp
 
-from hub.amqp import Topology
-from hub.event import Event, Severity
+from hub.backends.amqp.broker import Topology
+from hub.core.event import Event, Severity
+from hub.core.settings import Settings, settings_env
 from hub.factory import make_parts
 from hub.service import STAGES, running
-from hub.settings import Settings, settings_env
-from tests import signing
+from hub.testing import signing
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -8,8 +8,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests import signing
-from tests.fakeslack import FakeSlack
+from hub.testing import signing
+from hub.testing.fakeslack import FakeSlack
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 

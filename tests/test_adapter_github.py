@@ -16,12 +16,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters._github_kinds import KINDS
-from adapters.github import ADAPTER
-from hub.errors import BadPayload, UnsupportedMediaType, VerificationError
-from hub.event import Event, Severity
-from hub.sources import WebhookRequest, body_id
-from tests import signing
+from adapters.github.adapter import ADAPTER
+from adapters.github.kinds import KINDS
+from hub.core.errors import BadPayload, UnsupportedMediaType, VerificationError
+from hub.core.event import Event, Severity
+from hub.core.sources import WebhookRequest, body_id
+from hub.testing import signing
 from tests.adapter_support import (
     NOT_JSON_OBJECTS,
     RECEIVED,

@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.kapacitor import ADAPTER
-from hub.errors import BadPayload, UnsupportedMediaType, VerificationError
-from hub.event import Severity
-from hub.sources import WebhookRequest, body_id
-from tests import signing
+from hub.core.errors import BadPayload, UnsupportedMediaType, VerificationError
+from hub.core.event import Severity
+from hub.core.sources import WebhookRequest, body_id
+from hub.testing import signing
 from tests.adapter_support import (
     NOT_JSON_OBJECTS,
     assert_carries_payload,

@@ -14,9 +14,9 @@ import pytest
 from aio_pika.abc import AbstractQueue
 from pamqp.commands import Basic
 
-from hub.amqp import PERSISTENT, AmqpBroker
-from hub.amqp_publish import TurnPublisher
-from hub.broker import DeadLetter, Delivery
+from hub.backends.amqp.broker import PERSISTENT, AmqpBroker
+from hub.backends.amqp.publish import TurnPublisher
+from hub.core.broker import DeadLetter, Delivery
 from tests.harness import AMQP_URL, delete_topologies, info_event
 
 pytestmark = pytest.mark.integration

@@ -14,15 +14,15 @@ from urllib.parse import urlencode
 import pytest
 from slack_sdk.models.blocks import Block
 
-from hub.chatops import Command
-from hub.chatops_reply import Reply
-from hub.chatops_silences import is_global, mute_refusal
-from hub.interactions import annotated
-from hub.silences import REFRESH_SECONDS
-from hub.slack_verify import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
-from tests import signing
+from adapters.slack.verify import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
+from hub.chatops.buttons import annotated
+from hub.chatops.commands import Command
+from hub.chatops.reply import Reply
+from hub.chatops.silences import is_global, mute_refusal
+from hub.router.silences import REFRESH_SECONDS
+from hub.testing import signing
+from hub.testing.fakeslack import Call, FakeSlack
 from tests.conftest_integration import SettingsFactory
-from tests.fakeslack import Call, FakeSlack
 from tests.harness import RunningHub, run_hub
 from tests.reliability import numbered
 

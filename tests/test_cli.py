@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from hub.testing.fakeslack import FakeSlack
 from tests.conftest_integration import SettingsFactory
-from tests.fakeslack import FakeSlack
 from tests.harness import cli_env, hub_cli, run_hub
 
 REPO = Path(__file__).resolve().parent.parent

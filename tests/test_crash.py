@@ -10,9 +10,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from hub.settings import Settings
+from hub.core.settings import Settings
+from hub.testing.fakeslack import FakeSlack
 from tests.conftest_integration import SettingsFactory
-from tests.fakeslack import FakeSlack
 from tests.harness import HubProcess, free_port, run_hub
 from tests.reliability import CHANNEL_ROUTES, Tally, numbered
 

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from hub.broker import Delivery
-from hub.event import Event
-from hub.history import MemoryHistory
-from hub.router import Router
-from hub.routes import parse_routes
-from hub.sqlite_broker import SqliteBroker
-from hub.sqlite_state import SqliteState
-from tests import signing
+from hub.backends.sqlite.broker import SqliteBroker
+from hub.backends.sqlite.state import SqliteState
+from hub.core.broker import Delivery
+from hub.core.event import Event
+from hub.history.entries import MemoryHistory
+from hub.router.stage import Router
+from hub.routes.load import parse_routes
+from hub.testing import signing
+from hub.testing.fakeslack import FakeSlack
 from tests.conftest_integration import SettingsFactory
-from tests.fakeslack import FakeSlack
 from tests.harness import run_hub
 
 WINDOW = 3.0

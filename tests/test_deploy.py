@@ -22,8 +22,8 @@ import pytest
 import yaml
 from aiohttp import web
 
-from hub.cli import main as cli_main
-from hub.receiver import healthz
+from hub.cli.main import main as cli_main
+from hub.receiver.app import healthz
 from hub.service import STAGES
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from hub.doorbell import Doorbell
-from hub.event import Event
-from hub.sqlite_broker import SqliteBroker
+from hub.backends.sqlite.broker import SqliteBroker
+from hub.backends.sqlite.doorbell import Doorbell
+from hub.core.event import Event
 from tests.harness import info_event
 
 HOUR = 3600.0

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters._payload import form_unquote, parse_object
-from hub import jsonio
-from hub.errors import BadPayload
+from adapters.payload import form_unquote, parse_object
+from hub.core import jsonio
+from hub.core.errors import BadPayload
 
 _JSON = st.recursive(
     st.none()

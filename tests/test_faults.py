@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from hub.testing.fakeslack import FakeSlack
 from tests.conftest_integration import SettingsFactory
-from tests.fakeslack import FakeSlack
 from tests.harness import AMQP_URL, cli_env, hub_command, run_hub
 from tests.reliability import CHANNEL_ROUTES, Tally, numbered
 from tests.tcpproxy import TcpProxy

@@ -12,10 +12,10 @@ from aiohttp.test_utils import TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters import SOURCES
-from hub.event import Event
-from hub.receiver import Receiver, public_app
-from tests import signing
+from adapters.registry import SOURCES
+from hub.core.event import Event
+from hub.receiver.app import Receiver, public_app
+from hub.testing import signing
 
 SECRETS = {
     "HUB_GITHUB_SECRET": signing.GITHUB_SECRET,

@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 
-from adapters import github, kapacitor, sentry, travis
-from adapters.slack_render import render, render_digest, render_reply
-from hub.event import Event
-from hub.sources import SourceAdapter, WebhookRequest
+from adapters import kapacitor, travis
+from adapters.github import adapter as github
+from adapters.sentry import adapter as sentry
+from adapters.slack.render import render, render_digest, render_reply
+from hub.core.event import Event
+from hub.core.sources import SourceAdapter, WebhookRequest
 from tests.conftest import FIXTURES
 from tests.test_slack_render import assert_valid_message
 

@@ -12,13 +12,13 @@ from typing import Any
 import aio_pika
 import pytest
 
-from hub.amqp import AmqpBroker
-from hub.amqp_history import AmqpHistoryLog
-from hub.history_log import CAUGHT_UP, Record
-from hub.settings import Settings
-from tests import signing
+from hub.backends.amqp.broker import AmqpBroker
+from hub.backends.amqp.history import AmqpHistoryLog
+from hub.core.settings import Settings
+from hub.history.log import CAUGHT_UP, Record
+from hub.testing import signing
+from hub.testing.fakeslack import FakeSlack
 from tests.conftest_integration import SettingsFactory
-from tests.fakeslack import FakeSlack
 from tests.harness import AMQP_URL, cli_env, delete_topology, hub_json, run_hub
 
 pytestmark = pytest.mark.integration

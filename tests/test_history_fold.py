@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hub.event import Event
-from hub.history import MemoryHistory
-from hub.history_log import Folder
+from hub.core.event import Event
+from hub.history.entries import MemoryHistory
+from hub.history.log import Folder
 
 
 def _event() -> Event:

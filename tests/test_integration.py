@@ -11,9 +11,9 @@ import pytest
 from cloudevents.core.formats.json import JSONFormat
 from slack_sdk.models.blocks import Block
 
-from tests import signing
+from hub.testing import signing
+from hub.testing.fakeslack import FakeSlack
 from tests.conftest_integration import SettingsFactory
-from tests.fakeslack import FakeSlack
 from tests.harness import capture_events, run_hub
 
 pytestmark = pytest.mark.integration

@@ -15,14 +15,14 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 
-from hub.event import Event, Severity
-from hub.history import Entry, Explanation, MemoryHistory
-from hub.live import add_live_routes
-from hub.ops import ops_app
-from tests import signing
+from hub.core.event import Event, Severity
+from hub.history.entries import Entry, Explanation, MemoryHistory
+from hub.ops.app import ops_app
+from hub.ops.live import add_live_routes
+from hub.testing import signing
+from hub.testing.fakeslack import FakeSlack
 from tests.conftest import REPO
 from tests.conftest_integration import SettingsFactory
-from tests.fakeslack import FakeSlack
 from tests.harness import RunningHub, run_hub
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from hub.log import configure_logging
-from tests import signing
+from hub.core.log import configure_logging
+from hub.testing import signing
+from hub.testing.fakeslack import FakeSlack
 from tests.conftest_integration import SettingsFactory
-from tests.fakeslack import FakeSlack
 from tests.harness import SLACK_TOKEN, run_hub
 
 pytestmark = pytest.mark.integration

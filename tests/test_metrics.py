@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests import signing
+from hub.testing import signing
+from hub.testing.fakeslack import FakeSlack
 from tests.conftest_integration import SettingsFactory
-from tests.fakeslack import FakeSlack
 from tests.harness import RunningHub, run_hub
 
 pytestmark = pytest.mark.integration

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from prometheus_client.metrics import MetricWrapperBase
 
-import hub.metrics
+import hub.core.metrics
 from tests.conftest import REPO
 
 RULES = REPO / "deploy" / "prometheus" / "hub-rules.yml"
@@ -37,7 +37,7 @@ def promtool() -> str:
 def families() -> dict[str, str]:
     """Every metric family hub.metrics defines: name (without suffix) -> type."""
     found: dict[str, str] = {}
-    for value in vars(hub.metrics).values():
+    for value in vars(hub.core.metrics).values():
         if isinstance(value, MetricWrapperBase):
             for family in value.collect():
                 found[family.name] = family.type

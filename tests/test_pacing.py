@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from adapters import slack_render
-from adapters.slack import SlackNotifier
-from hub.broker import Delivery
-from hub.deliverer import Deliverer
-from hub.parents import EDITS_PER_MINUTE
-from hub.sqlite_broker import SqliteBroker
-from hub.sqlite_state import SqliteState
-from tests.fakeslack import FakeSlack
+from adapters.slack import render as slack_render
+from adapters.slack.client import SlackNotifier
+from hub.backends.sqlite.broker import SqliteBroker
+from hub.backends.sqlite.state import SqliteState
+from hub.core.broker import Delivery
+from hub.deliverer.parents import EDITS_PER_MINUTE
+from hub.deliverer.stage import Deliverer
+from hub.testing.fakeslack import FakeSlack
 from tests.harness import info_event
 
 TOKEN = "xoxb-pacing-test"

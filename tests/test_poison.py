@@ -12,10 +12,10 @@ from typing import Any
 import aio_pika
 import pytest
 
-from hub.amqp import POISON_DELIVERY_LIMIT, Topology
-from hub.settings import Settings
+from hub.backends.amqp.broker import POISON_DELIVERY_LIMIT, Topology
+from hub.core.settings import Settings
+from hub.testing.fakeslack import FakeSlack
 from tests.conftest_integration import SettingsFactory
-from tests.fakeslack import FakeSlack
 from tests.harness import AMQP_URL, cli_env, hub_json, run_hub
 from tests.reliability import CHANNEL_ROUTES, numbered
 

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub.broker import Delivery
-from hub.event import Event
-from hub.quiet import HeldDeliveries, QuietHours, digests, parse_clock, parse_zone
-from hub.sqlite_state import SqliteState
+from hub.backends.sqlite.state import SqliteState
+from hub.core.broker import Delivery
+from hub.core.event import Event
+from hub.routes.quiet import HeldDeliveries, QuietHours, digests, parse_clock, parse_zone
+from hub.testing.fakeslack import FakeSlack
 from tests.conftest_integration import SettingsFactory
-from tests.fakeslack import FakeSlack
 from tests.harness import run_hub
 from tests.reliability import numbered
 

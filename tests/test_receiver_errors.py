@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests import signing
+from hub.testing import signing
+from hub.testing.fakeslack import FakeSlack
 from tests.conftest_integration import SettingsFactory
-from tests.fakeslack import FakeSlack
 from tests.harness import RunningHub, capture_events, run_hub
 
 pytestmark = pytest.mark.integration

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub.errors import ConfigError
-from hub.event import Event
-from hub.quiet import QuietHours
-from hub.routes import RoutesError, load_routes, parse_routes
+from hub.core.errors import ConfigError
+from hub.core.event import Event
+from hub.routes.load import RoutesError, load_routes, parse_routes
+from hub.routes.quiet import QuietHours
 
 REPO = Path(__file__).resolve().parent.parent
 T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub.event import Event, Severity
-from hub.matching import compile_patterns, parse_severity
-from hub.routes import load_routes, parse_routes
-from hub.routing import RouteTable, Target
+from hub.core.event import Event, Severity
+from hub.routes.load import load_routes, parse_routes
+from hub.routes.matching import compile_patterns, parse_severity
+from hub.routes.table import RouteTable, Target
 
 REPO = Path(__file__).resolve().parent.parent
 WHEN = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

@@ -15,12 +15,18 @@ import aiohttp
 import pytest
 from prometheus_client import REGISTRY
 
-from hub.event import Event, Severity
-from hub.settings import Settings
-from hub.silences import REFRESH_SECONDS, Silence, SilenceStore, format_matchers, parse_matchers
-from hub.sqlite_state import SqliteState
+from hub.backends.sqlite.state import SqliteState
+from hub.core.event import Event, Severity
+from hub.core.settings import Settings
+from hub.router.silences import (
+    REFRESH_SECONDS,
+    Silence,
+    SilenceStore,
+    format_matchers,
+    parse_matchers,
+)
+from hub.testing.fakeslack import FakeSlack
 from tests.conftest_integration import SettingsFactory
-from tests.fakeslack import FakeSlack
 from tests.harness import cli_env, hub_cli, run_hub
 from tests.test_dedup_window import alert
 

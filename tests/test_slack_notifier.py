@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest
 
-from adapters.slack import ConsoleNotifier, SlackNotifier
-from adapters.slack_render import render
-from hub.errors import PermanentDeliveryError, TemporaryDeliveryError
-from hub.event import Event, Severity
-from tests.fakeslack import FakeSlack
+from adapters.slack.client import ConsoleNotifier, SlackNotifier
+from adapters.slack.render import render
+from hub.core.errors import PermanentDeliveryError, TemporaryDeliveryError
+from hub.core.event import Event, Severity
+from hub.testing.fakeslack import FakeSlack
 
 TOKEN = "xoxb-test-token"
 WHEN = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)

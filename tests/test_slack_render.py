@@ -10,8 +10,8 @@ import pytest
 from slack_sdk.models.attachments import BlockAttachment
 from slack_sdk.models.blocks import Block
 
-from adapters.slack_chatops import ACK_ACTION, MUTE_ACTION, parse_action_value
-from adapters.slack_render import (
+from adapters.slack.buttons import ACK_ACTION, MUTE_ACTION, parse_action_value
+from adapters.slack.render import (
     COLOURS,
     MAX_BUTTON_TEXT,
     MAX_FALLBACK_TEXT,
@@ -23,7 +23,7 @@ from adapters.slack_render import (
     render_reply,
     truncate,
 )
-from hub.event import Event, Severity
+from hub.core.event import Event, Severity
 
 WHEN = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
 MAX_MESSAGE_JSON = 35_000  # ours: well under Slack's 40k, whatever the event holds

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from hub.errors import VerificationError
-from hub.slack_verify import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature, verify
+from adapters.slack.verify import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature, verify
+from hub.core.errors import VerificationError
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BODY = b"token=x&team_id=T1&command=%2Fhub&text=status&user_id=U1&response_url=https%3A%2F%2Fx"

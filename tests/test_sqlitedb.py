@@ -8,8 +8,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from hub.sqlite_broker import SCHEMA
-from hub.sqlitedb import SqliteDb
+from hub.backends.sqlite.broker import SCHEMA
+from hub.backends.sqlite.db import SqliteDb
 
 
 async def test_three_openers_of_one_new_file_all_get_it_in_wal_mode(tmp_path: Path) -> None:
@@ -37,10 +37,10 @@ import asyncio, sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from hub.event import Event
-from hub.history_log import SqliteHistoryLog
-from hub.sqlite_broker import SqliteBroker
-from hub.sqlite_state import SqliteState
+from hub.core.event import Event
+from hub.history.log import SqliteHistoryLog
+from hub.backends.sqlite.broker import SqliteBroker
+from hub.backends.sqlite.state import SqliteState
 
 data = Path(sys.argv[1])
 NOW = datetime(2026, 11, 26, tzinfo=UTC)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from hub.redis_state import RedisState
-from hub.sqlite_state import SqliteState
-from hub.state import StateStore
+from hub.backends.redis.state import RedisState
+from hub.backends.sqlite.state import SqliteState
+from hub.core.state import StateStore
 from tests.harness import REDIS_URL
 
 pytestmark = pytest.mark.integration

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests import signing
+from hub.testing import signing
+from hub.testing.fakeslack import Call, FakeSlack
 from tests.conftest_integration import SettingsFactory
-from tests.fakeslack import Call, FakeSlack
 from tests.harness import run_hub
 from tests.reliability import numbered
 

@@ -15,13 +15,13 @@ import aiohttp
 import pytest
 from multidict import CIMultiDict
 
-from hub.amqp import AmqpBroker
-from hub.event import Event
-from hub.settings import Settings
-from hub.sources import WebhookRequest
-from hub.spool import SCHEMA, adopt_spool, orphan_spools
+from hub.backends.amqp.broker import AmqpBroker
+from hub.core.event import Event
+from hub.core.settings import Settings
+from hub.core.sources import WebhookRequest
+from hub.receiver.spool import SCHEMA, adopt_spool, orphan_spools
+from hub.testing.fakeslack import FakeSlack
 from tests.conftest_integration import SettingsFactory
-from tests.fakeslack import FakeSlack
 from tests.harness import AMQP_URL, HubProcess, capture_events, cli_env, delete_topology, hub_cli
 from tests.reliability import CHANNEL_ROUTES, Tally, delivery_index, numbered
 from tests.test_crash import post_all
@@ -218,7 +218,7 @@ def _spooled(path: Path, events: list[Event]) -> None:
 
 
 def _pings(numbers: range) -> list[Event]:
-    from adapters import SOURCES
+    from adapters.registry import SOURCES
 
     found = []
     for n in numbers:

@@ -1,0 +1,1 @@
+"""GitHub webhooks: verification and normalization of every event kind."""

@@ -1,0 +1,1 @@
+"""Sentry integration-platform webhooks."""

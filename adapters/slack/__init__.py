@@ -1,0 +1,1 @@
+"""Slack: the Web API client, request verification, and how events read in Slack."""

@@ -1,0 +1,1 @@
+"""One package per engine: SQLite (embedded), RabbitMQ and Redis (distributed)."""

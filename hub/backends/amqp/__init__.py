@@ -1,0 +1,1 @@
+"""RabbitMQ: the topology, confirmed publishes, dead letters and the history stream."""

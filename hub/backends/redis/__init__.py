@@ -1,0 +1,1 @@
+"""Redis: the distributed profile's state store."""

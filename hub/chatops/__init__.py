@@ -1,0 +1,1 @@
+"""Slack slash commands and buttons that act on hub."""

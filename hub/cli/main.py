@@ -1,0 +1,264 @@
+"""The `hub` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+import structlog
+from multidict import CIMultiDict
+
+from hub.cli.deadletters import dead_letters
+from hub.cli.samples import SAMPLES, sample_request
+from hub.cli.silences import explain_silences, silence
+from hub.cli.tail import tail
+from hub.core.errors import ConfigError, HubError
+from hub.core.log import configure_logging
+from hub.core.settings import Settings, load_settings, parse_hostport
+from hub.core.sources import WebhookRequest
+from hub.receiver.workers import prepare_metrics
+from hub.routes.load import load_routes
+from hub.routes.quiet import QuietHours
+
+ENV_HELP = """
+Environment (see README for all): HUB_ROUTES, HUB_LISTEN, HUB_OPS_LISTEN, HUB_DATA_DIR,
+HUB_BROKER_URL, HUB_STATE_URL, SLACK_BOT_TOKEN, HUB_SLACK_API_URL, HUB_GITHUB_SECRET,
+HUB_SENTRY_CLIENT_SECRET, HUB_TRAVIS_PUBLIC_KEY, HUB_KAPACITOR_TOKEN, HUB_ALLOW_UNSIGNED,
+HUB_MAX_BODY_BYTES, HUB_AMQP_PREFIX, HUB_DELIVERY_SHARDS, HUB_EVENT_RETENTION,
+HUB_DELIVERY_MAX_AGE, HUB_SHUTDOWN_GRACE, HUB_WORKERS, HUB_LOG_LEVEL, HUB_LOG_FORMAT.
+"""
+
+
+def _fail(message: str) -> None:
+    for line in message.splitlines():
+        click.echo(f"hub: {line}", err=True)
+    sys.exit(2)
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        _fail(str(exc))
+        raise  # unreachable: _fail exits
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _serve(stages: tuple[str, ...], workers: int | None = None) -> None:
+    settings = _settings()
+    if "receiver" not in stages:
+        workers = 1  # HUB_WORKERS is about the webhook port; a router or deliverer has none
+    if workers is not None:
+        settings = settings.model_copy(update={"workers": workers})
+        os.environ["HUB_WORKERS"] = str(workers)  # what the ingest workers read
+    if settings.worker_index:
+        structlog.contextvars.bind_contextvars(worker=settings.worker_index)
+    elif settings.workers > 1:
+        try:
+            prepare_metrics(settings.data_dir)  # before anything imports prometheus_client
+        except OSError as exc:
+            _fail(f"HUB_DATA_DIR: cannot keep the workers' metrics there: {exc}")
+
+    from hub.factory import make_parts
+    from hub.service import serve_forever
+
+    try:
+        parts = make_parts(settings)
+        if "router" in stages:
+            load_routes(settings.routes)
+        asyncio.run(serve_forever(parts, stages))
+    except ConfigError as exc:
+        _fail(str(exc))
+    except (ConnectionError, OSError) as exc:
+        _fail(f"cannot start: {exc}")
+
+
+_WORKERS = click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Processes serving the webhook port (default HUB_WORKERS, else 1); "
+    "the extra ones only receive. See docs/operations.md.",
+)
+
+
+@click.group(help="hub: webhooks from GitHub, Travis CI, Kapacitor and Sentry, routed to Slack.")
+def main() -> None:
+    """The hub command group."""
+
+
+@main.command(epilog=ENV_HELP)
+@_WORKERS
+def run(workers: int | None) -> None:
+    """Run receiver, router and deliverer in one process (plus ingest workers, if asked)."""
+    _serve(("receiver", "router", "deliverer"), workers)
+
+
+@main.command(epilog=ENV_HELP)
+@_WORKERS
+def receiver(workers: int | None) -> None:
+    """Run the webhook receiver (HUB_LISTEN) and its ops port."""
+    _serve(("receiver",), workers)
+
+
+@main.command("ingest-worker", hidden=True)
+def ingest_worker() -> None:
+    """One extra webhook process of `hub run/receiver --workers N` (started by them)."""
+    _serve(("receiver",))
+
+
+@main.command(epilog=ENV_HELP)
+def router() -> None:
+    """Run a router worker: events through routes.yaml to delivery shards."""
+    _serve(("router",))
+
+
+@main.command(epilog=ENV_HELP)
+def deliverer() -> None:
+    """Run a deliverer worker: delivery shards to Slack."""
+    _serve(("deliverer",))
+
+
+@main.group()
+def routes() -> None:
+    """Check and explain the routing table."""
+
+
+@routes.command("check")
+@click.argument("file", required=False, type=click.Path(path_type=Path))
+def routes_check(file: Path | None) -> None:
+    """Validate routes.yaml (default: HUB_ROUTES); exit 1 with file:line: key errors."""
+    path = file or Settings().routes
+    try:
+        table = load_routes(path)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    click.echo(f"{path}: ok, {len(table.routes)} routes")
+
+
+@routes.command("explain")
+@click.option("--source", "source", required=True, help="github, travis, kapacitor or sentry")
+@click.option(
+    "--header", "headers", multiple=True, help="K:V, repeatable (e.g. X-GitHub-Event:push)"
+)
+@click.option("--routes", "routes_file", type=click.Path(path_type=Path), help="default HUB_ROUTES")
+@click.argument("payload", type=click.File("rb"))
+def routes_explain(
+    source: str, headers: tuple[str, ...], routes_file: Path | None, payload: Any
+) -> None:
+    """Show how PAYLOAD (a file, or - for stdin) is normalized, routed and rendered; offline."""
+    from adapters.registry import SOURCES
+    from adapters.slack.client import render
+
+    adapter = SOURCES.get(source)
+    if adapter is None:
+        _fail(f"--source: unknown source {source!r}; one of {', '.join(sorted(SOURCES))}")
+        return
+    header_map: CIMultiDict[str] = CIMultiDict()
+    for item in headers:
+        key, sep, value = item.partition(":")
+        if not sep:
+            _fail(f"--header {item!r}: use K:V")
+        header_map[key.strip()] = value.strip()
+    header_map.setdefault("Content-Type", "application/json")
+    try:
+        table = load_routes(routes_file or Settings().routes)
+        event = adapter.normalize(
+            WebhookRequest(headers=header_map, body=payload.read(), received_at=datetime.now(UTC))
+        )
+    except (ConfigError, HubError) as exc:
+        _fail(str(exc))
+        return
+    fields = event.model_dump(mode="json", exclude={"data"})
+    click.echo("event:")
+    click.echo(json.dumps(fields, indent=2))
+    click.echo("\nroutes:")
+    by_name = {route.name: route for route in table.routes}
+    for line in table.explain(event):
+        verdict = "MATCH   " if line.matched else "NO-MATCH"
+        route = by_name[line.route]
+        noise = _noise(route.dedup_window, route.quiet_hours) if line.matched else ""
+        click.echo(f"  {verdict} {line.route}: {line.reason}{noise}")
+    click.echo("\nsilences:")
+    silenced_by, silence_lines = explain_silences(event)
+    click.echo("\n".join(silence_lines))
+    decision = table.route(event)
+    click.echo("\nchannels:")
+    if silenced_by is not None:
+        click.echo(f"  (silenced by {silenced_by.id}: none of these gets it)")
+    for target in decision.targets:
+        noise = _noise(target.dedup_window, target.quiet_hours, event.receivedat)
+        click.echo(f"  {target.channel}  (routes: {', '.join(target.routes)}){noise}")
+    if not decision.targets:
+        click.echo("  (none: the event is dropped)")
+    if decision.targets:
+        first = decision.targets[0]
+        click.echo(f"\nslack message for {first.channel}:")
+        click.echo(json.dumps(render(event, first.routes, first.mention), indent=2))
+
+
+def _noise(
+    dedup_window: timedelta | None, quiet: QuietHours | None, at: datetime | None = None
+) -> str:
+    """`; dedup_window 10m; quiet_hours 22:00–07:00 Europe/Berlin`, and whether quiet at `at`."""
+    parts = []
+    if dedup_window is not None:
+        parts.append(f"dedup_window {_span(dedup_window)}")
+    if quiet is not None:
+        parts.append(f"quiet_hours {quiet}")
+        if at is not None and quiet.active(at):
+            until = quiet.ends_after(at).astimezone(quiet.zone)
+            parts.append(f"quiet now: held until {until:%Y-%m-%d %H:%M:%S %Z}")
+    return "".join(f"; {part}" for part in parts)
+
+
+def _span(delta: timedelta) -> str:
+    seconds = delta.total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+@main.command("send-sample")
+@click.argument("source", type=click.Choice(sorted(SAMPLES)))
+@click.argument("kind", required=False)
+@click.option("--url", help="hub's webhook base URL (default: from HUB_LISTEN)")
+def send_sample(source: str, kind: str | None, url: str | None) -> None:
+    """POST a bundled sample webhook, signed with the configured secret, to a running hub."""
+    import urllib.error
+    import urllib.request
+
+    settings = _settings()
+    kind = kind or SAMPLES[source][0]
+    try:
+        headers, body = sample_request(source, kind, settings)
+    except KeyError as exc:
+        _fail(str(exc.args[0]))
+        return
+    if url is None:
+        host, port = parse_hostport(settings.listen)
+        url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    request = urllib.request.Request(  # noqa: S310 - the URL is hub's own, given by the user
+        f"{url.rstrip('/')}/hooks/{source}", data=body, headers=headers, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310 - same URL
+            click.echo(f"{resp.status} {resp.read().decode()}")
+    except urllib.error.HTTPError as exc:
+        _fail(f"{exc.code} {exc.read().decode()}")
+    except urllib.error.URLError as exc:
+        _fail(f"cannot reach hub at {url}: {exc.reason} (is `make run` running?)")
+
+
+main.add_command(dead_letters)
+main.add_command(silence)
+main.add_command(tail)

@@ -1,0 +1,1 @@
+"""The deliverer stage: lanes per channel, pacing, posts, threads, parent edits, digests."""

@@ -1,0 +1,263 @@
+"""The durable event history: every event, its routing and each delivery outcome, as records.
+
+Stages append records; the live page and `hub tail` read them back. In the distributed
+profile the log is the RabbitMQ stream `hub.events.log` (events reach it from `hub.events`,
+the other records from `hub.history`); in the embedded profile it is a SQLite table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from hub.backends.sqlite.db import SqliteDb, Statement
+from hub.core import jsonio
+from hub.core.event import Event
+from hub.core.log import get_logger
+from hub.history.entries import Entry, Explanation, Filter, MemoryHistory
+
+log = get_logger("hub.history")
+
+Record = dict[str, Any]
+"""{"kind": "event", "event": <CloudEvent>} | {"kind": "routing", "id", "routes", "channels",
+"silenced"} | {"kind": "delivery", "id", "channel", "outcome"}"""
+
+
+class HistoryLog(Protocol):
+    """Append-only records with retention; read from a time on, optionally following."""
+
+    async def start(self) -> None:
+        """Open storage."""
+
+    async def close(self) -> None:
+        """Close storage."""
+
+    async def append_event(self, event: Event) -> None:
+        """Store an accepted event's record, unless the log receives events by itself."""
+
+    async def append(self, record: Record) -> None:
+        """Store one record (best effort: a failure is logged, never raised)."""
+
+    def read(self, since: datetime | None, follow: bool) -> AsyncIterator[Record]:
+        """Records from `since` (None: all kept), then new ones as they come if `follow`."""
+
+
+CAUGHT_UP: Record = {"kind": "caught_up"}
+"""Yielded once by a following read when the records that already existed are all read."""
+
+
+class LogHistory:
+    """`History` for the stages and the live page: writes go to the log, reads come from
+    an in-memory view that follows the log, so every process sees every stage's records.
+
+    The view follows the log only once somebody reads it (the live page, `/hub why`), so
+    workers nobody watches do not spend their CPU re-reading the history stream.
+    """
+
+    def __init__(self, log: HistoryLog, backfill: timedelta = timedelta(hours=1)) -> None:
+        self.log = log
+        self.view = MemoryHistory()
+        self.backfill = backfill
+        self._follower: asyncio.Task[None] | None = None
+        self._caught_up = asyncio.Event()
+
+    async def start(self) -> None:
+        """Open the log (following starts with the first read)."""
+        await self.log.start()
+
+    async def _following(self, wait: float = 3.0) -> None:
+        if self._follower is None:
+            self._follower = asyncio.create_task(self._follow())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._caught_up.wait(), wait)
+
+    async def stop(self) -> None:
+        """Stop following and close the log."""
+        if self._follower is not None:
+            self._follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._follower, 10)
+        await self.log.close()
+
+    async def _follow(self) -> None:
+        while True:
+            folder = Folder(self.view)
+            try:
+                async for record in self.log.read(datetime.now(UTC) - self.backfill, follow=True):
+                    if record is CAUGHT_UP:
+                        self._caught_up.set()
+                    else:
+                        await folder.apply(record)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("history follower restarting", error=str(exc))
+                await asyncio.sleep(2)
+
+    async def record_event(self, event: Event) -> None:
+        """Append the event."""
+        await self.log.append_event(event)
+
+    async def record_routing(
+        self,
+        event: Event,
+        routes: Sequence[str],
+        channels: Sequence[str],
+        explanation: Sequence[Explanation],
+        silenced: bool = False,
+    ) -> None:
+        """Append the routing decision."""
+        await self.log.append(
+            {
+                "kind": "routing",
+                "id": event.id,
+                "routes": list(routes),
+                "channels": list(channels),
+                "silenced": silenced,
+            }
+        )
+
+    async def record_delivery(self, event: Event, channel: str, outcome: str) -> None:
+        """Append one channel's outcome."""
+        await self.log.append(
+            {"kind": "delivery", "id": event.id, "channel": channel, "outcome": outcome}
+        )
+
+    async def recent(self, limit: int = 100, where: Filter | None = None) -> list[Entry]:
+        """From the view."""
+        await self._following()
+        return await self.view.recent(limit, where)
+
+    async def get(self, event_id: str) -> Entry | None:
+        """From the view."""
+        await self._following()
+        return await self.view.get(event_id)
+
+    async def subscribe(self) -> AsyncIterator[Entry]:
+        """From the view."""
+        await self._following(wait=0)
+        async for entry in self.view.subscribe():
+            yield entry
+
+
+class Folder:
+    """Folds records into a view. A routing or delivery record can be logged before its event
+    (the router may finish before the receiver writes its record): it waits for the event."""
+
+    MAX_WAITING = 10_000
+
+    def __init__(self, view: MemoryHistory) -> None:
+        self.view = view
+        self._waiting: OrderedDict[str, list[Record]] = OrderedDict()
+
+    async def apply(self, record: Record) -> Entry | None:
+        """Fold one record in; the entry it changed (None while its event is still unknown)."""
+        if record.get("kind") == "event":
+            event = Event.from_cloudevent(record["event"])
+            await self.view.record_event(event)
+            for early in self._waiting.pop(event.id, []):
+                await self._fold(early, event)
+            return await self.view.get(event.id)
+        if record.get("kind") not in ("routing", "delivery"):
+            return None
+        event_id = str(record.get("id"))
+        entry = await self.view.get(event_id)
+        if entry is None:
+            self._waiting.setdefault(event_id, []).append(record)
+            while len(self._waiting) > self.MAX_WAITING:
+                self._waiting.popitem(last=False)
+            return None
+        await self._fold(record, entry.event)
+        return await self.view.get(event_id)
+
+    async def _fold(self, record: Record, event: Event) -> None:
+        if record.get("kind") == "routing":
+            await self.view.record_routing(
+                event, record["routes"], record["channels"], (), bool(record.get("silenced"))
+            )
+        elif record.get("kind") == "delivery":
+            await self.view.record_delivery(event, record["channel"], record["outcome"])
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS history (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_at ON history (at);
+"""
+
+
+class SqliteHistoryLog:
+    """`HistoryLog` in HUB_DATA_DIR/history.db, trimmed to the retention."""
+
+    def __init__(self, data_dir: Path, retention: timedelta, poll_interval: float = 0.2) -> None:
+        self.db = SqliteDb(data_dir / "history.db", SCHEMA)
+        self.retention = retention
+        self.poll_interval = poll_interval
+        self._appends = 0
+
+    async def start(self) -> None:
+        """Open the file."""
+        await self.db.open()
+
+    async def close(self) -> None:
+        """Close the file."""
+        await self.db.close()
+
+    async def append_event(self, event: Event) -> None:
+        """The event itself, payload included, as the first record of its history."""
+        # Spliced rather than dumped as a record: the payload is the bulk of the bytes, and the
+        # standard library's encoder took longer over it than the rest of the SQLite write.
+        await self._insert(b'{"kind":"event","event":' + event.to_json_bytes() + b"}")
+
+    async def append(self, record: Record) -> None:
+        """Insert (group commit); every 1,000th append also trims past the retention."""
+        await self._insert(jsonio.dumps(record))
+
+    async def _insert(self, body: bytes) -> None:
+        now = time.time()
+        statements: list[Statement] = [
+            ("INSERT INTO history (at, body) VALUES (?, ?)", (now, body.decode()))
+        ]
+        self._appends += 1
+        if self._appends % 1000 == 0:
+            cutoff = now - self.retention.total_seconds()
+            statements.append(("DELETE FROM history WHERE at < ?", (cutoff,)))
+        try:
+            # Not fsynced: a power cut may take back the newest records (never a record
+            # without those before it); the events themselves are in the queue, durably.
+            await self.db.write(statements, durable=False)
+        except Exception as exc:
+            log.warning("history append failed", error=str(exc))
+
+    async def read(self, since: datetime | None, follow: bool) -> AsyncIterator[Record]:
+        """Rows from `since`, then (if following) polls for new ones."""
+        start = since.timestamp() if since else 0.0
+        top = await self.db.run(self.db.query, "SELECT coalesce(max(seq), 0) FROM history")
+        last = int(top[0][0])
+        rows = await self.db.run(
+            self.db.query,
+            "SELECT body FROM history WHERE at >= ? AND seq <= ? ORDER BY seq",
+            (start, last),
+        )
+        for (body,) in rows:
+            yield json.loads(body)
+        if follow:
+            yield CAUGHT_UP
+        while follow:
+            await asyncio.sleep(self.poll_interval)
+            rows = await self.db.run(
+                self.db.query, "SELECT seq, body FROM history WHERE seq > ? ORDER BY seq", (last,)
+            )
+            for seq, body in rows:
+                last = seq
+                yield json.loads(body)

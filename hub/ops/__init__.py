@@ -1,0 +1,1 @@
+"""The ops port: metrics, health, readiness and the live event page."""

@@ -1,0 +1,1 @@
+"""The receiver stage: verify, normalize, dedup, store (or spool), answer 202."""

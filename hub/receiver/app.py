@@ -1,0 +1,170 @@
+"""The public webhook endpoint: verify, normalize, store durably, then answer 202."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from multidict import CIMultiDict
+
+from hub.chatops.commands import ChatOps
+from hub.chatops.http import add_chatops_routes
+from hub.core.errors import HubError, PayloadTooLarge, Unavailable, UnknownSource, VerificationError
+from hub.core.event import Event
+from hub.core.log import get_logger
+from hub.core.metrics import EVENTS_PUBLISHED, WEBHOOK_DURATION, WEBHOOKS_RECEIVED
+from hub.core.sources import SourceAdapter, WebhookRequest
+
+log = get_logger("hub.receiver")
+
+Publish = Callable[[Event], Awaitable[bool]]
+"""Stores an event durably; returns True when it was a duplicate delivery (not stored again)."""
+
+SecretLookup = Callable[[str], str | None]
+
+_OUTCOME = {
+    401: "bad_signature",
+    400: "bad_request",
+    413: "too_large",
+    415: "unsupported",
+    404: "unsupported",
+    503: "unavailable",
+}
+
+
+class Receiver:
+    """Handles `POST /hooks/{source}` for the registered adapters."""
+
+    def __init__(
+        self,
+        adapters: Mapping[str, SourceAdapter],
+        secret_for: SecretLookup,
+        publish: Publish,
+        max_body_bytes: int,
+        allow_unsigned: frozenset[str] = frozenset(),
+    ) -> None:
+        self.adapters = adapters
+        self.secret_for = secret_for
+        self.publish = publish
+        self.max_body_bytes = max_body_bytes
+        self.allow_unsigned = allow_unsigned
+        for name in sorted(allow_unsigned & set(adapters)):
+            log.warning(
+                "UNSIGNED WEBHOOKS ACCEPTED: anyone who can reach this port can post events; "
+                "for local demos only",
+                source=name,
+            )
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """Answer one webhook; never raises, every failure is a JSON error body."""
+        started = time.perf_counter()
+        name = request.match_info.get("source", "")
+        source = name if name in self.adapters else "unknown"
+        try:
+            event, duplicate = await self._accept(name, request)
+        except HubError as exc:
+            WEBHOOKS_RECEIVED.labels(
+                source=source, outcome=_OUTCOME.get(exc.status, "bad_request")
+            ).inc()
+            log.info("webhook refused", source=source, status=exc.status, reason=exc.message)
+            return error_response(exc)
+        finally:
+            WEBHOOK_DURATION.labels(source=source).observe(time.perf_counter() - started)
+        WEBHOOKS_RECEIVED.labels(
+            source=source, outcome="duplicate" if duplicate else "accepted"
+        ).inc()
+        if not duplicate:
+            EVENTS_PUBLISHED.labels(source=source).inc()
+        log.info("webhook accepted", event_id=event.id, type=event.type, duplicate=duplicate)
+        return web.json_response(
+            {"id": event.id, "type": event.type, "duplicate": duplicate}, status=202
+        )
+
+    async def _accept(self, name: str, request: web.Request) -> tuple[Event, bool]:
+        adapter = self.adapters.get(name)
+        if adapter is None:
+            known = ", ".join(sorted(self.adapters))
+            raise UnknownSource(f"unknown source {name[:40]!r}; POST to /hooks/<{known}>")
+        body = await self._read_body(request)
+        webhook = WebhookRequest(
+            headers=CIMultiDict(request.headers),
+            body=body,
+            received_at=datetime.now(UTC),
+            query=dict(request.query),
+        )
+        secret = self.secret_for(adapter.secret_env)
+        if secret is not None:
+            adapter.verify(webhook, secret)
+        elif name not in self.allow_unsigned:
+            raise VerificationError(
+                f"no secret is configured for {name}: set {adapter.secret_env} "
+                f"(or HUB_ALLOW_UNSIGNED={name} for a local demo)"
+            )
+        event = adapter.normalize(webhook)
+        try:
+            duplicate = await self.publish(event)
+        except HubError:
+            raise
+        except Exception as exc:
+            log.error("could not store event", event_id=event.id, error=str(exc))
+            raise Unavailable("the event could not be stored durably; retry later") from exc
+        return event, duplicate
+
+    async def _read_body(self, request: web.Request) -> bytes:
+        limit = self.max_body_bytes
+        if request.content_length is not None and request.content_length > limit:
+            raise PayloadTooLarge(f"body is {request.content_length} bytes; the limit is {limit}")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.content.iter_any():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"body is over the limit of {limit} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def error_response(exc: HubError) -> web.Response:
+    """The one place where hub errors become HTTP answers."""
+    headers = {}
+    if isinstance(exc, Unavailable):
+        headers["Retry-After"] = str(exc.retry_after)
+    return web.json_response(
+        {"error": exc.code, "message": exc.message}, status=exc.status, headers=headers
+    )
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    """Liveness: the process answers."""
+    return web.json_response({"status": "ok"})
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Unknown paths and wrong methods answer JSON too, like every other error."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        hint = "webhooks go to POST /hooks/<source>" if exc.status in (404, 405) else exc.reason
+        return web.json_response(
+            {"error": exc.reason.lower().replace(" ", "_"), "message": hint},
+            status=exc.status,
+            headers={k: v for k, v in exc.headers.items() if k == "Allow"},
+        )
+
+
+def public_app(
+    receiver: Receiver, max_body_bytes: int, chatops: ChatOps | None = None
+) -> web.Application:
+    """The public webhook port: /hooks/*, /healthz and, given `chatops`, /slack/*."""
+    app = web.Application(client_max_size=max_body_bytes + 1, middlewares=[json_errors])
+    app.router.add_post("/hooks/{source}", receiver.handle)
+    app.router.add_get("/healthz", healthz)
+    if chatops is not None:
+        add_chatops_routes(app, chatops)
+    return app

@@ -1,0 +1,1 @@
+"""The router stage: silences and routes.yaml, one delivery per channel."""

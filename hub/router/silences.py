@@ -1,0 +1,245 @@
+"""Silences: time-boxed mutes of matching events, kept in the state store for every router."""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import json
+import secrets
+import shlex
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hub.core.event import Event
+from hub.core.log import get_logger
+from hub.core.state import StateStore
+from hub.routes.matching import (
+    MATCH_KEYS,
+    Block,
+    Condition,
+    check_pattern,
+    field_condition,
+    label_condition,
+    severity_condition,
+)
+
+log = get_logger("hub.silences")
+
+KEYS = (*(key for key in MATCH_KEYS if key != "labels"), "threadkey")
+"""What a matcher may test, besides `labels.<name>`: the routes.yaml match keys and threadkey."""
+REFRESH_SECONDS = 2.0
+"""A router sees a silence added or removed anywhere within this long."""
+
+_PREFIX = "silence:"
+_VERSION = "silences-version"
+"""Changed on every add and remove, so routers re-read the silences only when they change."""
+_EXAMPLE = "e.g. 'source=kapacitor labels.host=web-1'"
+
+
+def parse_matchers(text: str) -> dict[str, str]:
+    """`key=glob` pairs separated by spaces (quote a value with spaces) as a dict; ValueError."""
+    try:
+        tokens = shlex.split(text)
+    except ValueError as exc:
+        raise ValueError(f"cannot read {text!r}: {exc}") from None
+    if not tokens:
+        raise ValueError(f"no matchers: write key=glob pairs, {_EXAMPLE}")
+    matchers: dict[str, str] = {}
+    for token in tokens:
+        key, sep, value = token.partition("=")
+        if not sep:
+            raise ValueError(f"{token!r} is not key=glob ({_EXAMPLE})")
+        if key in matchers:
+            raise ValueError(f"{key}: given twice")
+        _condition(key, value)
+        matchers[key] = value
+    return matchers
+
+
+def _condition(key: str, value: str) -> Condition:
+    """The compiled test of one matcher; ValueError naming the key when it is not usable."""
+    name = key.removeprefix("labels.")
+    if key not in KEYS and not (key.startswith("labels.") and name):
+        close = difflib.get_close_matches(key, [*KEYS, "labels.<name>"], n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"use {', '.join(KEYS)} or labels.<name>"
+        raise ValueError(f"{key!r} is not a matcher key; {hint}")
+    try:
+        check_pattern(value)
+        if key == "severity":
+            return severity_condition([value])
+        if name != key:
+            return label_condition(name, [value])
+        return field_condition(key, [value])
+    except ValueError as exc:
+        raise ValueError(f"{key}: {exc}") from None
+
+
+def format_matchers(matchers: Mapping[str, str]) -> str:
+    """The matchers as `hub silence add --match` takes them."""
+    return " ".join(f"{key}={shlex.quote(value)}" for key, value in matchers.items())
+
+
+@dataclass(frozen=True)
+class Silence:
+    """Events matching every matcher are not delivered from `starts_at` until `ends_at`."""
+
+    id: str
+    matchers: Mapping[str, str]
+    starts_at: datetime
+    ends_at: datetime
+    reason: str = ""
+    created_by: str = ""
+    _block: Block = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        conditions = tuple(_condition(key, value) for key, value in self.matchers.items())
+        object.__setattr__(self, "_block", Block("silence", conditions))
+
+    def matches(self, event: Event) -> bool:
+        """Whether every matcher holds for `event` (a key the event lacks never matches)."""
+        return self._block.matches(event)
+
+    def active(self, at: datetime) -> bool:
+        """Whether the silence is in force at `at`."""
+        return self.starts_at <= at < self.ends_at
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form stored in the state store and printed by `list --json`."""
+        return {
+            "id": self.id,
+            "matchers": dict(self.matchers),
+            "starts_at": self.starts_at.isoformat(),
+            "ends_at": self.ends_at.isoformat(),
+            "reason": self.reason,
+            "created_by": self.created_by,
+        }
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> Silence:
+        """Rebuild a silence from `to_dict`; ValueError, KeyError or TypeError when malformed."""
+        return cls(
+            id=str(doc["id"]),
+            matchers={str(k): str(v) for k, v in doc["matchers"].items()},
+            starts_at=datetime.fromisoformat(doc["starts_at"]),
+            ends_at=datetime.fromisoformat(doc["ends_at"]),
+            reason=str(doc.get("reason", "")),
+            created_by=str(doc.get("created_by", "")),
+        )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SilenceStore:
+    """Silences in the state store (`silence:<id>`, expiring at their end), cached per process."""
+
+    def __init__(
+        self,
+        state: StateStore,
+        refresh: float = REFRESH_SECONDS,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self.state = state
+        self.refresh = refresh
+        self.clock = clock
+        self._cache: tuple[Silence, ...] = ()
+        self._version: str | None = None
+        self._loaded = False
+        self._next_check = 0.0
+        self._first_load = asyncio.Lock()
+
+    async def add(
+        self,
+        matchers: Mapping[str, str],
+        duration: timedelta,
+        reason: str,
+        created_by: str,
+        starts_at: datetime | None = None,
+    ) -> Silence:
+        """Store a silence from `starts_at` (default now) for `duration`; ValueError if invalid."""
+        if not matchers:
+            raise ValueError(f"a silence needs at least one matcher, {_EXAMPLE}")
+        if duration <= timedelta(0):
+            raise ValueError("the duration must be longer than 0")
+        start = starts_at or self.clock()
+        while True:
+            silence = Silence(
+                secrets.token_hex(4), dict(matchers), start, start + duration, reason, created_by
+            )
+            ttl = max(silence.ends_at - self.clock(), timedelta(seconds=1))
+            body = json.dumps(silence.to_dict())
+            if await self.state.add(_PREFIX + silence.id, body, ttl):
+                break
+        await self._changed()
+        return silence
+
+    async def list(self) -> tuple[Silence, ...]:
+        """Every silence that has not ended (active or starting later), soonest end first."""
+        now = self.clock()
+        silences = []
+        for key, body in (await self.state.scan(_PREFIX)).items():
+            try:
+                silence = Silence.from_dict(json.loads(body))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                log.warning("unreadable silence ignored", key=key, error=str(exc))
+                continue
+            if silence.ends_at > now:
+                silences.append(silence)
+        return tuple(sorted(silences, key=lambda s: (s.ends_at, s.id)))
+
+    async def remove(self, silence_id: str) -> bool:
+        """End the silence `silence_id` now; False when there is no such silence."""
+        if await self.state.get(_PREFIX + silence_id) is None:
+            return False
+        await self.state.delete(_PREFIX + silence_id)
+        await self._changed()
+        return True
+
+    async def load(self) -> None:
+        """Read the silences into the cache now (a router does this before it routes)."""
+        async with self._first_load:
+            await self._reload()
+
+    async def matching(self, event: Event) -> Silence | None:
+        """The first silence in force that `event` matches, from a cache at most `refresh` s old.
+
+        Until the silences have been read once this waits for them, and raises when the store
+        does; after that a failed refresh keeps the last silences known.
+        """
+        await self._refresh()
+        now = self.clock()
+        for silence in self._cache:
+            if silence.active(now) and silence.matches(event):
+                return silence
+        return None
+
+    async def _refresh(self) -> None:
+        if not self._loaded:
+            async with self._first_load:
+                if not self._loaded:
+                    await self._reload()
+            return
+        now = time.monotonic()
+        if now < self._next_check:
+            return
+        # Set first: events routed while this refresh runs use the silences known so far.
+        self._next_check = now + self.refresh
+        try:
+            await self._reload()
+        except Exception as exc:
+            log.warning("could not refresh silences; using the last known", error=str(exc))
+
+    async def _reload(self) -> None:
+        """Read the silences again if any were added or removed since they were last read."""
+        version = await self.state.get(_VERSION)
+        if not self._loaded or version != self._version:
+            self._cache = await self.list()
+            self._version, self._loaded = version, True
+        self._next_check = time.monotonic() + self.refresh
+
+    async def _changed(self) -> None:
+        await self.state.put(_VERSION, secrets.token_hex(8))

@@ -1,0 +1,1 @@
+"""routes.yaml: loading, the compiled table, matchers, quiet hours and hot reload."""
