@@ -2,7 +2,7 @@
 # Install the Debian tools tests drive, when they are missing: systemd-analyze (unit files),
 # docker-compose (the Compose file schema), haproxy -c, promtool (alert rules), chromium (the
 # live-page browser test, through Playwright with executable_path=/usr/bin/chromium, never
-# `playwright install`), strace (which SQLite commits fsync, tests/test_sqlitedb.py) and
+# `playwright install`), strace (which SQLite commits fsync, tests/backends/sqlite/test_db.py) and
 # python3-apt (Ansible's apt module in check mode). Idempotent: does nothing when all are
 # there. The PyPI validators come with the `dev` extra.
 set -euo pipefail

@@ -11,11 +11,9 @@ import pytest
 
 from hub.backends.sqlite.state import SqliteState
 from tests import harness
+from tests.paths import FIXTURES
 
 pytest_plugins = ["tests.conftest_integration"]
-
-REPO = Path(__file__).resolve().parent.parent
-FIXTURES = REPO / "tests" / "fixtures"
 
 
 @pytest.fixture(scope="session")

@@ -38,7 +38,7 @@ DELIVERY_LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
 )
 DEAD_LETTERS = Counter("hub_dead_letters_total", "Deliveries dead-lettered.", ["reason"])
-# With ingest workers (hub/workers.py) each process writes its own values: spools add up,
+# With ingest workers (hub/receiver/workers.py) each process writes its own values: spools add up,
 # lags take the largest. A single process ignores the mode.
 SPOOL_DEPTH = Gauge(
     "hub_spool_depth",

@@ -1,6 +1,6 @@
 """A fake Slack Web API server that answers like Slack, records every call, and fails on demand.
 
-Run standalone for demos and benchmarks: `python -m tests.fakeslack --port 8099`.
+Run standalone for demos and benchmarks: `python -m hub.testing.fakeslack --port 8099`.
 """
 
 from __future__ import annotations

@@ -240,7 +240,7 @@ class AmqpBroker:
     async def _publish_confirmed(
         self, exchange: str, routing_key: str, body: bytes, properties: Basic.Properties
     ) -> None:
-        # Straight to aiormq, the publishes of one loop turn in one write (hub/amqp_publish.py):
+        # Straight to aiormq, the publishes of one loop turn in one write (hub/backends/amqp/publish.py):
         # aio-pika's Message and aiormq's per-message path cost more CPU than the framing. The
         # channel has confirms on and raises on return, so an unroutable message (PublishError)
         # or a nack (DeliveryError) raises here as through aio-pika.

@@ -41,7 +41,7 @@ class RedisState:
         return self._redis
 
     async def _command(self, *args: Any) -> Any:
-        # The commands of one loop turn go out as one pipeline (hub/batching.py).
+        # The commands of one loop turn go out as one pipeline (hub/core/batching.py).
         if self._batch is None:
             raise ConnectionError("state store not started")
         return await self._batch.ask(args)

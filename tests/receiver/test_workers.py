@@ -23,8 +23,8 @@ from hub.receiver.spool import SCHEMA, adopt_spool, orphan_spools
 from hub.testing.fakeslack import FakeSlack
 from tests.conftest_integration import SettingsFactory
 from tests.harness import AMQP_URL, HubProcess, capture_events, cli_env, delete_topology, hub_cli
+from tests.integration.test_crash import post_all
 from tests.reliability import CHANNEL_ROUTES, Tally, delivery_index, numbered
-from tests.test_crash import post_all
 
 pytestmark = pytest.mark.integration
 

@@ -28,7 +28,7 @@ from hub.router.silences import (
 from hub.testing.fakeslack import FakeSlack
 from tests.conftest_integration import SettingsFactory
 from tests.harness import cli_env, hub_cli, run_hub
-from tests.test_dedup_window import alert
+from tests.receiver.test_dedup import alert
 
 T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""Publishes batched per loop turn (hub/amqp_publish.py) keep RabbitMQ's confirm semantics."""
+"""Publishes batched per loop turn (hub/backends/amqp/publish.py) keep RabbitMQ's confirm semantics."""
 
 from __future__ import annotations
 

@@ -25,8 +25,9 @@ from aiohttp import web
 from hub.cli.main import main as cli_main
 from hub.receiver.app import healthz
 from hub.service import STAGES
+from tests.paths import REPO
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO
 DEPLOY = ROOT / "deploy"
 ANSIBLE = DEPLOY / "ansible"
 K8S = DEPLOY / "k8s"

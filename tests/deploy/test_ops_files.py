@@ -15,7 +15,7 @@ import yaml
 from prometheus_client.metrics import MetricWrapperBase
 
 import hub.core.metrics
-from tests.conftest import REPO
+from tests.paths import REPO
 
 RULES = REPO / "deploy" / "prometheus" / "hub-rules.yml"
 DASHBOARD = REPO / "deploy" / "grafana" / "hub-dashboard.json"

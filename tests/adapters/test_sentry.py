@@ -29,7 +29,7 @@ from tests.adapter_support import (
     json_objects,
     json_scalars,
 )
-from tests.conftest import FIXTURES as SHARED_FIXTURES
+from tests.paths import FIXTURES as SHARED_FIXTURES
 
 SENT = RECEIVED - timedelta(seconds=10)
 SECRET = signing.SENTRY_SECRET

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import textwrap
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,8 +14,8 @@ from hub.core.event import Event, Severity
 from hub.routes.load import load_routes, parse_routes
 from hub.routes.matching import compile_patterns, parse_severity
 from hub.routes.table import RouteTable, Target
+from tests.paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 WHEN = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 

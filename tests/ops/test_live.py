@@ -21,9 +21,9 @@ from hub.ops.app import ops_app
 from hub.ops.live import add_live_routes
 from hub.testing import signing
 from hub.testing.fakeslack import FakeSlack
-from tests.conftest import REPO
 from tests.conftest_integration import SettingsFactory
 from tests.harness import RunningHub, run_hub
+from tests.paths import REPO
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

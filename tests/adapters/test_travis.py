@@ -29,7 +29,7 @@ from tests.adapter_support import (
     json_scalars,
     webhook_request,
 )
-from tests.conftest import FIXTURES as SHARED_FIXTURES
+from tests.paths import FIXTURES as SHARED_FIXTURES
 
 FORM = "application/x-www-form-urlencoded"
 SLUG = "svenfuchs/minimal"

@@ -18,11 +18,10 @@ from adapters.sentry import adapter as sentry
 from adapters.slack.render import render, render_digest, render_reply
 from hub.core.event import Event
 from hub.core.sources import SourceAdapter, WebhookRequest
-from tests.conftest import FIXTURES
-from tests.test_slack_render import assert_valid_message
+from tests.adapters.slack.test_render import assert_valid_message
+from tests.paths import FIXTURES, GOLDEN, REPO
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "slack-messages.md"
+DOCS = REPO / "docs" / "slack-messages.md"
 # An example in the docs: a marker naming the golden file, then its JSON in a fenced block.
 _EXAMPLE = re.compile(r"(<!-- golden: (\S+) -->\n)```json\n(.*?)^```$", re.DOTALL | re.MULTILINE)
 RECEIVED = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -65,7 +64,7 @@ def fixture_event(name: str) -> Event:
 
 
 def golden_path(name: str, variant: str = "") -> Path:
-    """tests/golden/<sender>/<fixture>.json, or <fixture>.<variant>.json."""
+    """tests/adapters/slack/golden/<sender>/<fixture>.json, or <fixture>.<variant>.json."""
     stem = name.removesuffix(".json")
     return GOLDEN / f"{stem}{'.' + variant if variant else ''}.json"
 

@@ -12,8 +12,7 @@ import pytest
 from hub.testing.fakeslack import FakeSlack
 from tests.conftest_integration import SettingsFactory
 from tests.harness import cli_env, hub_cli, run_hub
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.paths import REPO
 
 
 def hub(

@@ -13,8 +13,8 @@ from hub.core.errors import ConfigError
 from hub.core.event import Event
 from hub.routes.load import RoutesError, load_routes, parse_routes
 from hub.routes.quiet import QuietHours
+from tests.paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
 
 
