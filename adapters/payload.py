@@ -13,7 +13,7 @@ from urllib.parse import unquote_to_bytes
 import orjson
 
 from hub.core.errors import BadPayload, VerificationError
-from hub.core.event import Severity
+from hub.core.severity import Severity
 
 _SLUG_JUNK = re.compile(r"[^a-z0-9_]+")
 _UNSAFE_URL = re.compile(r"[\s<>|]")

@@ -29,7 +29,8 @@ from adapters.payload import (
     web_url,
 )
 from hub.core.errors import BadPayload, UnsupportedMediaType, VerificationError
-from hub.core.event import Event, Severity
+from hub.core.event import Event
+from hub.core.severity import Severity
 from hub.core.sources import WebhookRequest, body_id
 
 _FORM = "application/x-www-form-urlencoded"

@@ -20,7 +20,7 @@ from hub.testing import signing
 
 CHANNELS = 400
 """200 events/s over 400 channels is one event every 2 s per channel, within the 1 post/s a
-channel that Slack allows and hub keeps (DESIGN §6). Over 100 channels (the issue's first
+channel that Slack allows and hub keeps. Over 100 channels (the issue's first
 wording) every channel gets two a second: hub then rightly paces and digests, and the figure
 measures the pace, which scenario 5 (burst) covers, not hub's own latency."""
 WORKERS = 2

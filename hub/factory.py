@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
 from adapters.registry import SOURCES
 from adapters.slack import render as slack_render
 from adapters.slack.client import ConsoleNotifier, SlackNotifier
@@ -10,14 +13,33 @@ from hub.backends.amqp.history import AmqpHistoryLog
 from hub.backends.redis.state import RedisState
 from hub.backends.sqlite.broker import SqliteBroker
 from hub.backends.sqlite.db import open_data_dir
+from hub.backends.sqlite.history import SqliteHistoryLog
 from hub.backends.sqlite.state import SqliteState
 from hub.core.broker import Broker
-from hub.core.notify import Notifier
+from hub.core.notify import Notifier, Renderer
 from hub.core.settings import Settings
+from hub.core.sources import SourceAdapter
 from hub.core.state import StateStore
-from hub.history.log import HistoryLog, LogHistory, SqliteHistoryLog
+from hub.history.entries import History, MemoryHistory
+from hub.history.log import HistoryLog, LogHistory
+from hub.ops.app import Check
 from hub.receiver.spool import SpooledBroker, orphan_spools, worker_spool
-from hub.service import Parts
+
+
+@dataclass
+class Parts:
+    """What the stages are built from; the CLI fills it from settings and the adapters."""
+
+    settings: Settings
+    broker: Broker
+    state: StateStore
+    sources: Mapping[str, SourceAdapter]
+    notifier: Notifier
+    render: Renderer
+    history: History = field(default_factory=MemoryHistory)
+    checks: dict[str, Check] = field(default_factory=dict)
+    reload: Callable[[], bool] | None = None
+    """Set while a router runs: reload routes.yaml now (what SIGHUP does)."""
 
 
 def make_broker(settings: Settings) -> Broker:

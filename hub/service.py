@@ -5,48 +5,33 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from functools import partial
 
 from aiohttp import web
 
-from hub.chatops.commands import chatops_for
-from hub.core.broker import Broker
+from hub.chatops.commands import run as run_command
+from hub.chatops.context import ChatOps
+from hub.chatops.http import add_chatops_routes
 from hub.core.event import Event
 from hub.core.log import get_logger
-from hub.core.notify import Notifier, Renderer
-from hub.core.settings import Settings, parse_hostport
-from hub.core.sources import SourceAdapter
-from hub.core.state import StateStore
+from hub.core.settings import parse_hostport
 from hub.deliverer.stage import Deliverer
-from hub.history.entries import Explanation, History, MemoryHistory
+from hub.factory import Parts
+from hub.history.entries import Explanation
 from hub.ops.app import Check, Explain, ops_app
 from hub.receiver.app import Receiver, public_app
 from hub.receiver.dedup import DedupPublisher
 from hub.receiver.workers import IngestWorkers, say_listening, watch_parent
 from hub.router.stage import Router
+from hub.routes.load import load_routes
 from hub.routes.reload import RoutesHolder
+from hub.routes.table import RouteTable
 
 log = get_logger("hub.service")
 
 STAGES = ("receiver", "router", "deliverer")
-
-
-@dataclass
-class Parts:
-    """What the stages are built from; the CLI fills it from settings and the adapters."""
-
-    settings: Settings
-    broker: Broker
-    state: StateStore
-    sources: Mapping[str, SourceAdapter]
-    notifier: Notifier
-    render: Renderer
-    history: History = field(default_factory=MemoryHistory)
-    checks: dict[str, Check] = field(default_factory=dict)
-    reload: Callable[[], bool] | None = None
-    """Set while a router runs: reload routes.yaml now (what SIGHUP does)."""
 
 
 def _explainer(routes: RoutesHolder) -> Explain:
@@ -129,9 +114,11 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
                 settings.max_body_bytes,
                 settings.allow_unsigned,
             )
-            chatops = chatops_for(parts, routes)  # ChatOps: /slack/* (404 without the secret)
+            public = public_app(receiver, settings.max_body_bytes)
+            # ChatOps: /slack/* on the public port (answering 404 without the signing secret).
+            add_chatops_routes(public, chatops_for(parts, routes), run_command)
             site = await _serve(
-                public_app(receiver, settings.max_body_bytes, chatops),
+                public,
                 settings.listen,
                 shared=settings.workers > 1,
             )
@@ -186,3 +173,19 @@ async def serve_forever(parts: Parts, stages: tuple[str, ...]) -> None:
         if orphaned is not None:
             orphaned.cancel()
     log.info("hub stopped")
+
+
+def chatops_for(parts: Parts, routes: Callable[[], RouteTable] | None = None) -> ChatOps:
+    """ChatOps over a hub's parts; `routes` is the live table, else routes.yaml is read per use."""
+    settings = parts.settings
+    return ChatOps(
+        signing_secret=settings.slack_signing_secret,
+        admins=settings.slack_admins,
+        broker=parts.broker,
+        state=parts.state,
+        history=parts.history,
+        routes=routes if routes is not None else partial(load_routes, settings.routes),
+        notifier=parts.notifier,
+        renderer=parts.render,
+        sources=tuple(parts.sources),
+    )

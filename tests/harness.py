@@ -20,8 +20,9 @@ import aio_pika
 import aiohttp
 
 from hub.backends.amqp.broker import Topology
-from hub.core.event import Event, Severity
+from hub.core.event import Event
 from hub.core.settings import Settings, settings_env
+from hub.core.severity import Severity
 from hub.factory import make_parts
 from hub.service import STAGES, running
 from hub.testing import signing

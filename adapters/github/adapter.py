@@ -5,13 +5,28 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
+from adapters.github.ci import (
+    check_run,
+    check_suite,
+    deployment,
+    status,
+    workflow_job,
+    workflow_run,
+)
 from adapters.github.delivery import Delivery, Node
-from adapters.github.kinds import summarize
-from adapters.payload import clip, one_line, parse_object, require_secret, slug
+from adapters.github.repo import create_or_delete, generic, ping, push, release, star
+from adapters.github.review import (
+    issue_comment,
+    issues,
+    pull_request,
+    pull_request_review,
+    pull_request_review_comment,
+)
+from adapters.payload import Summary, clip, one_line, parse_object, require_secret, slug
 from hub.core.errors import BadPayload, UnsupportedMediaType, VerificationError
 from hub.core.event import Event
 from hub.core.sources import WebhookRequest, body_id
@@ -19,6 +34,34 @@ from hub.core.sources import WebhookRequest, body_id
 _SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
 _JSON = "application/json"
 _FORM = "application/x-www-form-urlencoded"
+
+
+KINDS: dict[str, Callable[[Delivery], Summary]] = {
+    "ping": ping,
+    "push": push,
+    "create": create_or_delete,
+    "delete": create_or_delete,
+    "pull_request": pull_request,
+    "pull_request_review": pull_request_review,
+    "pull_request_review_comment": pull_request_review_comment,
+    "issues": issues,
+    "issue_comment": issue_comment,
+    "release": release,
+    "workflow_run": workflow_run,
+    "workflow_job": workflow_job,
+    "check_run": check_run,
+    "check_suite": check_suite,
+    "deployment": deployment,
+    "deployment_status": deployment,
+    "status": status,
+    "star": star,
+}
+"""The event kinds hub knows by `X-GitHub-Event`; any other goes to `generic`."""
+
+
+def summarize(delivery: Delivery) -> Summary:
+    """The summary of a delivery by its event's own rule, or by `generic` for any other event."""
+    return KINDS.get(delivery.event, generic)(delivery)
 
 
 class GitHubAdapter:

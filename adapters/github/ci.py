@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from adapters.github.delivery import Delivery, Node, excerpt, first_time, lines, short, words
+from adapters.github.delivery import (
+    Delivery,
+    Node,
+    excerpt,
+    first_time,
+    lines,
+    outcome,
+    short,
+    words,
+)
 from adapters.payload import Summary, escape, link
-from hub.core.event import Severity
+from hub.core.severity import Severity
 
 _ERROR = frozenset({"failure", "timed_out", "startup_failure", "error"})
 _WARNING = frozenset({"cancelled", "action_required", "stale"})
-_OUTCOMES = {
-    "success": "succeeded",
-    "failure": "failed",
-    "error": "errored",
-    "cancelled": "was cancelled",
-    "timed_out": "timed out",
-    "startup_failure": "failed to start",
-    "action_required": "needs action",
-    "stale": "went stale",
-    "skipped": "was skipped",
-    "neutral": "finished neutral",
-    "in_progress": "is in progress",
-}
 
 
 def severity_of(state: str | None) -> Severity:
@@ -30,11 +26,6 @@ def severity_of(state: str | None) -> Severity:
     if state in _WARNING:
         return Severity.WARNING
     return Severity.SUCCESS if state == "success" else Severity.INFO
-
-
-def outcome(state: str | None) -> str:
-    """How a run, check, deployment or status ended or stands, e.g. 'failed', 'is queued'."""
-    return _OUTCOMES.get(state or "", f"is {words(state or 'updated')}")
 
 
 def _ran(d: Delivery, item: Node, thing: str, branch: str | None) -> Summary:

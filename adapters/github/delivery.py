@@ -130,3 +130,23 @@ def words(token: str) -> str:
 def first_time(*candidates: Node) -> datetime | None:
     """The first of the candidates that holds a usable timestamp."""
     return next((t for node in candidates if (t := node.as_time()) is not None), None)
+
+
+_OUTCOMES = {
+    "success": "succeeded",
+    "failure": "failed",
+    "error": "errored",
+    "cancelled": "was cancelled",
+    "timed_out": "timed out",
+    "startup_failure": "failed to start",
+    "action_required": "needs action",
+    "stale": "went stale",
+    "skipped": "was skipped",
+    "neutral": "finished neutral",
+    "in_progress": "is in progress",
+}
+
+
+def outcome(state: str | None) -> str:
+    """How a run, check, deployment or status ended or stands, e.g. 'failed', 'is queued'."""
+    return _OUTCOMES.get(state or "", f"is {words(state or 'updated')}")

@@ -14,7 +14,7 @@ from adapters.github.delivery import (
     words,
 )
 from adapters.payload import Summary, escape
-from hub.core.event import Severity
+from hub.core.severity import Severity
 
 _PR_ACTIONS = {
     "synchronize": "pushed to {}",

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from adapters.payload import Summary, clip, escape, obj, seq, slug, string, timestamp, web_url
-from hub.core.event import Severity
+from hub.core.severity import Severity
 
 _LEVEL_SEVERITY = {"fatal": Severity.CRITICAL, "error": Severity.ERROR, "warning": Severity.WARNING}
 _METRIC_SEVERITY = {

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from hub.core.event import Severity
+from hub.core.severity import Severity
 
 # Slack's limits (https://docs.slack.dev/reference/block-kit/blocks).
 MAX_BLOCKS = 50

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from adapters.slack.blocks import MAX_ACTION_VALUE, button
-from hub.core.event import Event, Severity
+from hub.core.event import Event
+from hub.core.severity import Severity
 
 ACK_ACTION = "hub_ack"
 MUTE_ACTION = "hub_mute_1h"

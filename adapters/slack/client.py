@@ -15,12 +15,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from adapters.slack.render import render
 from hub.core import jsonio
 from hub.core.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
 from hub.core.notify import Posted
-
-__all__ = ["ConsoleNotifier", "SlackNotifier", "classify", "render"]
 
 SLACK_API_URL = "https://slack.com/api/"
 

@@ -33,7 +33,8 @@ from adapters.slack.blocks import (
 from adapters.slack.buttons import LINK_ACTION_PREFIX, actionable, chatops_buttons
 from adapters.slack.sources import view_of
 from adapters.slack.view import View
-from hub.core.event import Event, Severity
+from hub.core.event import Event
+from hub.core.severity import Severity
 
 __all__ = [
     "COLOURS",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from adapters.slack.buttons import ACK_ACTION, MUTE_ACTION, parse_action_value
+from hub.chatops.context import ChatOps
 from hub.chatops.reply import Reply, code, when
 from hub.core.errors import DeliveryError
 from hub.core.log import get_logger
@@ -15,13 +16,8 @@ from hub.deliverer.threads import Parent
 from hub.history.entries import Entry
 from hub.router.silences import Silence
 
-if TYPE_CHECKING:
-    from hub.chatops.commands import ChatOps
-
 log = get_logger("hub.interactions")
 
-ACK_ACTION = "hub_ack"
-MUTE_ACTION = "hub_mute_1h"
 MUTE_FOR = timedelta(hours=1)
 
 
@@ -53,9 +49,8 @@ def click_of(payload: Mapping[str, Any]) -> Click | None:
     for action in payload.get("actions") or []:
         if action.get("action_id") in HANDLERS:
             try:
-                value = json.loads(action.get("value") or "")
-                key, event_id = str(value["k"]), str(value["e"])
-            except (ValueError, KeyError, TypeError):
+                key, event_id = parse_action_value(str(action.get("value") or ""))
+            except ValueError:
                 return None
             channel = payload.get("channel") or {}
             message = payload.get("message") or {}
@@ -132,27 +127,7 @@ async def _parent(ops: ChatOps, click: Click, entry: Entry | None) -> tuple[str,
     # The deliverer keys threads by the channel as routes.yaml names it; the history knows
     # those names, and Slack tells us the channel's name and ID.
     names = [*(entry.channels if entry else ()), f"#{click.channel_name}", click.channel_id]
-    return await find_parent(ops, names, click.channel_id, click.key)
-
-
-async def find_parent(
-    ops: ChatOps, names: Iterable[str], channel_id: str, threadkey: str
-) -> tuple[str, Parent] | None:
-    """The thread parent of `threadkey` in Slack channel `channel_id`, with its ThreadMap name."""
-    for name in dict.fromkeys(n for n in names if n and n != "#"):
-        parent = await ops.threads.get(name, threadkey)
-        if parent is not None and parent.channel == channel_id:
-            return name, parent
-    return None
-
-
-async def note_in_thread(
-    ops: ChatOps, names: Iterable[str], channel_id: str, threadkey: str, text: str
-) -> None:
-    """Reply `text` in the thread of `threadkey` in this channel, if hub posted one there."""
-    found = await find_parent(ops, names, channel_id, threadkey)
-    if found is not None:
-        await _reply(ops, channel_id, found[1].ts, text)
+    return await ops.find_parent(names, click.channel_id, click.key)
 
 
 async def _show(
@@ -185,20 +160,11 @@ async def _show(
         log.warning("message not updated", error=str(exc), channel=click.channel_id)
         problem = exc.reason
     thread_ts = found[1].ts if found is not None else click.message_ts
-    if not await _reply(ops, click.channel_id, thread_ts, text):
+    if not await ops.reply_in_thread(click.channel_id, thread_ts, text):
         problem = problem or "the thread reply failed"
     if problem is not None:
         return Reply(f"Done, but Slack did not take every change ({code(problem)}).")
     return None
-
-
-async def _reply(ops: ChatOps, channel_id: str, thread_ts: str, text: str) -> bool:
-    try:
-        await ops.notifier.post(channel_id, {"text": text, "thread_ts": thread_ts})
-    except DeliveryError as exc:
-        log.warning("thread reply not posted", error=str(exc), channel=channel_id)
-        return False
-    return True
 
 
 def annotated(message: Mapping[str, Any], line: str, drop: str | None) -> dict[str, Any]:

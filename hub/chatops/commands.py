@@ -3,123 +3,22 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
-from typing import TYPE_CHECKING
 
+from hub.chatops.context import ChatOps, Command
 from hub.chatops.reply import Later, Reply, UsageError, code, escape, usage
 from hub.chatops.silences import mute, silences, unmute
 from hub.chatops.views import routes_for, status, why
-from hub.core.broker import Broker
-from hub.core.deadletters import DeadFilter, replan
+from hub.core.deadletters import DeadFilter
 from hub.core.log import get_logger
-from hub.core.notify import Notifier, Renderer
 from hub.core.settings import parse_duration
-from hub.core.state import StateStore
-from hub.deliverer.threads import ThreadMap
-from hub.history.entries import History
-from hub.router.silences import SilenceStore
-from hub.routes.load import load_routes
-from hub.routes.table import RouteTable
-
-if TYPE_CHECKING:
-    from hub.service import Parts
+from hub.router.replay import replay
 
 log = get_logger("hub.chatops")
 
 _CHANNEL_LINK = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
-
-
-@dataclass(frozen=True)
-class Command:
-    """One slash command as Slack posts it, reduced to what hub uses."""
-
-    name: str
-    text: str
-    user_id: str
-    channel_id: str
-    channel_name: str
-    response_url: str
-
-    @classmethod
-    def from_form(cls, form: Mapping[str, str]) -> Command:
-        """From Slack's form fields; Slack escapes &, < and > in `text` as HTML entities."""
-        text = form.get("text", "").replace("&lt;", "<").replace("&gt;", ">")
-        return cls(
-            name=form.get("command") or "/hub",
-            text=text.replace("&amp;", "&").strip(),
-            user_id=form.get("user_id", ""),
-            channel_id=form.get("channel_id", ""),
-            channel_name=form.get("channel_name", ""),
-            response_url=form.get("response_url", ""),
-        )
-
-    @property
-    def user(self) -> str:
-        """The caller as a Slack mention."""
-        return f"<@{self.user_id}>"
-
-    @property
-    def channels(self) -> tuple[str, ...]:
-        """The names routes.yaml may give the channel the command was typed in."""
-        return (f"#{self.channel_name}", self.channel_id)
-
-
-@dataclass
-class ChatOps:
-    """What slash commands and buttons act on; `hub.service.running` builds one from `Parts`."""
-
-    signing_secret: str | None
-    """None: ChatOps is off and its endpoints answer 404."""
-    admins: frozenset[str]
-    broker: Broker
-    state: StateStore
-    history: History
-    routes: Callable[[], RouteTable]
-    notifier: Notifier
-    renderer: Renderer
-    sources: tuple[str, ...] = ()
-    silences: SilenceStore = field(init=False)
-    threads: ThreadMap = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.silences = SilenceStore(self.state)
-        self.threads = ThreadMap(self.state)
-
-    def is_admin(self, user_id: str) -> bool:
-        """Whether the Slack user is named in HUB_SLACK_ADMINS."""
-        return user_id in self.admins
-
-    async def run(self, command: Command) -> Reply | Later:
-        """The answer to one slash command; bad input gets the command's usage line."""
-        word, _, rest = command.text.partition(" ")
-        spec = COMMANDS.get(word.lower() or "help")
-        if spec is None:
-            reply = usage(command.name, "help | status | routes | why | mute | unmute | …")
-            return Reply(f"Unknown command {code(word)}. {reply.text}", note=reply.note)
-        try:
-            return await spec.run(self, command, rest.strip())
-        except UsageError as exc:
-            reply = usage(command.name, spec.usage)
-            return Reply(f"{escape(str(exc))} {reply.text}".strip(), note=reply.note)
-
-
-def chatops_for(parts: Parts, routes: Callable[[], RouteTable] | None = None) -> ChatOps:
-    """ChatOps over a hub's parts; `routes` is the live table, else routes.yaml is read per use."""
-    settings = parts.settings
-    return ChatOps(
-        signing_secret=settings.slack_signing_secret,
-        admins=settings.slack_admins,
-        broker=parts.broker,
-        state=parts.state,
-        history=parts.history,
-        routes=routes if routes is not None else partial(load_routes, settings.routes),
-        notifier=parts.notifier,
-        renderer=parts.render,
-        sources=tuple(parts.sources),
-    )
 
 
 Run = Callable[[ChatOps, Command, str], Awaitable[Reply | Later]]
@@ -198,19 +97,14 @@ async def _replay(ops: ChatOps, command: Command, args: str) -> Reply | Later:
 
 async def _replay_dead_letters(ops: ChatOps, command: Command, chosen: DeadFilter) -> Reply:
     """Route the chosen dead letters through the current routes again, as the CLI does."""
-    table = ops.routes()
     replayed = nowhere = unreadable = 0
     async with ops.broker.dead_letters() as session:
-        for record in chosen.select(session.records, datetime.now(UTC)):
-            if record.delivery is None and record.event.type == "hub.unreadable":
+        records = chosen.select(session.records, datetime.now(UTC))
+        async for done in replay(ops.broker, session, records, ops.routes()):
+            if done.unreadable:
                 unreadable += 1
                 continue
-            deliveries = replan(record, table)
-            if deliveries:
-                await ops.broker.publish_deliveries(deliveries)
-            else:
-                nowhere += 1
-            await session.remove([record.key])
+            nowhere += not done.channels
             replayed += 1
     log.info("chatops replay", user=command.user_id, replayed=replayed, nowhere=nowhere)
     shown = " ".join(f"--{k} {v}" for k, v in vars(chosen).items() if v) or "all"
@@ -241,3 +135,17 @@ COMMANDS: dict[str, Spec] = {
         "replay [--reason R] [--since 1h]", "re-route dead letters (admins only)", _replay
     ),
 }
+
+
+async def run(ops: ChatOps, command: Command) -> Reply | Later:
+    """The answer to one slash command; bad input gets the command's usage line."""
+    word, _, rest = command.text.partition(" ")
+    spec = COMMANDS.get(word.lower() or "help")
+    if spec is None:
+        reply = usage(command.name, "help | status | routes | why | mute | unmute | …")
+        return Reply(f"Unknown command {code(word)}. {reply.text}", note=reply.note)
+    try:
+        return await spec.run(ops, command, rest.strip())
+    except UsageError as exc:
+        reply = usage(command.name, spec.usage)
+        return Reply(f"{escape(str(exc))} {reply.text}".strip(), note=reply.note)

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from adapters.slack.verify import verify
 from hub.chatops.buttons import click_of, press
-from hub.chatops.commands import ChatOps, Command
+from hub.chatops.context import ChatOps, Command
 from hub.chatops.reply import Later, Reply, escape
 from hub.core.errors import BadPayload, ConfigError, HubError, PayloadTooLarge
 from hub.core.log import get_logger
@@ -57,11 +57,18 @@ class Background:
         await asyncio.gather(*late, return_exceptions=True)
 
 
+RunCommand = Callable[[ChatOps, Command], Awaitable[Reply | Later]]
+"""What answers one slash command: the composition root passes `hub.chatops.commands.run`."""
+
+
 class ChatOpsEndpoints:
     """The two Slack request URLs of one `ChatOps`, with the session that answers response_urls."""
 
-    def __init__(self, ops: ChatOps, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, ops: ChatOps, run: RunCommand, clock: Callable[[], float] = time.time
+    ) -> None:
         self.ops = ops
+        self.run = run
         self.clock = clock
         self.background = Background()
         self._http: aiohttp.ClientSession | None = None
@@ -83,7 +90,7 @@ class ChatOpsEndpoints:
             return _error(exc)
         command = Command.from_form(form)
         log.info("chatops command", user=command.user_id, command=command.text.split(" ")[0])
-        answer = await _guarded(lambda: self.ops.run(command))
+        answer = await _guarded(lambda: self.run(self.ops, command))
         if isinstance(answer, Later):
             self.background.spawn(self._finish(answer.work, command.response_url))
             answer = answer.now
@@ -162,9 +169,10 @@ def _error(exc: HubError) -> web.Response:
     return web.json_response({"error": exc.code, "message": exc.message}, status=exc.status)
 
 
-def add_chatops_routes(app: web.Application, ops: ChatOps) -> None:
-    """Serve ChatOps on `app`: its two POST endpoints and the lifespan of their background work."""
-    endpoints = ChatOpsEndpoints(ops)
+def add_chatops_routes(app: web.Application, ops: ChatOps, run: RunCommand) -> None:
+    """Serve ChatOps on `app`: its two POST endpoints and the lifespan of their background work;
+    `run` answers a slash command (`hub.chatops.commands.run`)."""
+    endpoints = ChatOpsEndpoints(ops, run)
     app.router.add_post(COMMANDS_PATH, endpoints.commands)
     app.router.add_post(INTERACTIONS_PATH, endpoints.interactions)
     app.cleanup_ctx.append(endpoints.lifespan)

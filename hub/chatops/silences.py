@@ -5,16 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
-from hub.chatops.buttons import note_in_thread
+from hub.chatops.context import ChatOps, Command
 from hub.chatops.reply import Reply, UsageError, code, escape, when
 from hub.core.log import get_logger
 from hub.core.settings import parse_duration
 from hub.router.silences import Silence, format_matchers, parse_matchers
-
-if TYPE_CHECKING:
-    from hub.chatops.commands import ChatOps, Command
 
 log = get_logger("hub.chatops")
 
@@ -126,4 +122,4 @@ async def _tell_thread(ops: ChatOps, command: Command, silence: Silence, text: s
     """A mute of one thread is also written into that thread, when it is in this channel."""
     threadkey = silence.matchers.get("threadkey")
     if threadkey and not any(c in threadkey for c in "*?") and not threadkey.startswith("re:"):
-        await note_in_thread(ops, command.channels, command.channel_id, threadkey, text)
+        await ops.note_in_thread(command.channels, command.channel_id, threadkey, text)

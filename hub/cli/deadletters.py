@@ -11,9 +11,13 @@ from typing import Any, TypeVar
 
 import click
 
+from hub.cli.common import fail
+from hub.cli.common import settings as cli_settings
 from hub.core.broker import Broker
-from hub.core.deadletters import DeadFilter, DeadLetterSession, DeadRecord, replan
+from hub.core.deadletters import DeadFilter
 from hub.core.errors import ConfigError
+from hub.core.messages import DeadLetterSession, DeadRecord
+from hub.router.replay import replay as route_again
 from hub.routes.load import load_routes
 
 T = TypeVar("T")
@@ -33,10 +37,9 @@ def _with_filters(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _run(work: Callable[[Broker, DeadLetterSession], Awaitable[T]]) -> T:
-    from hub.cli.main import _fail, _settings
     from hub.factory import make_broker
 
-    settings = _settings()
+    settings = cli_settings()
 
     async def go() -> T:
         broker = make_broker(settings)
@@ -50,7 +53,7 @@ def _run(work: Callable[[Broker, DeadLetterSession], Awaitable[T]]) -> T:
     try:
         return asyncio.run(go())
     except (ConfigError, ConnectionError, OSError) as exc:
-        _fail(f"dead letters unavailable: {exc}")
+        fail(f"dead letters unavailable: {exc}")
         raise  # unreachable: _fail exits
 
 
@@ -111,9 +114,8 @@ def show(key: str) -> None:
 @click.option("--dry-run", is_flag=True, help="say where each would go; change nothing")
 def replay(dry_run: bool, **filters: str | None) -> None:
     """Route the selected dead letters through the current routes.yaml again."""
-    from hub.cli.main import _settings
 
-    table = load_routes(_settings().routes)
+    table = load_routes(cli_settings().routes)
 
     async def work(broker: Broker, session: DeadLetterSession) -> int:
         records = _select(session, **filters)
@@ -121,18 +123,15 @@ def replay(dry_run: bool, **filters: str | None) -> None:
         with click.progressbar(
             records, label="replaying", file=None if len(records) > 20 else io.StringIO()
         ) as bar:
-            for record in bar:
-                if record.delivery is None and record.event.type == "hub.unreadable":
-                    click.echo(f"skipped {record.key}: unreadable, nothing to replay (purge it)")
+            async for outcome in route_again(broker, session, bar, table, dry_run=dry_run):
+                key = outcome.record.key
+                if outcome.unreadable:
+                    click.echo(f"skipped {key}: unreadable, nothing to replay (purge it)")
                     continue
-                deliveries = replan(record, table)
-                channels = ", ".join(d.channel for d in deliveries) or "nowhere (dropped)"
                 if dry_run:
-                    click.echo(f"would replay {record.key} -> {channels}")
+                    channels = ", ".join(outcome.channels) or "nowhere (dropped)"
+                    click.echo(f"would replay {key} -> {channels}")
                     continue
-                if deliveries:
-                    await broker.publish_deliveries(deliveries)
-                await session.remove([record.key])
                 done += 1
         return done
 

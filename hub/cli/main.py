@@ -14,13 +14,14 @@ import click
 import structlog
 from multidict import CIMultiDict
 
+from hub.cli.common import fail
+from hub.cli.common import settings as load_cli_settings
 from hub.cli.deadletters import dead_letters
 from hub.cli.samples import SAMPLES, sample_request
 from hub.cli.silences import explain_silences, silence
 from hub.cli.tail import tail
 from hub.core.errors import ConfigError, HubError
-from hub.core.log import configure_logging
-from hub.core.settings import Settings, load_settings, parse_hostport
+from hub.core.settings import Settings, parse_hostport
 from hub.core.sources import WebhookRequest
 from hub.receiver.workers import prepare_metrics
 from hub.routes.load import load_routes
@@ -35,24 +36,8 @@ HUB_DELIVERY_MAX_AGE, HUB_SHUTDOWN_GRACE, HUB_WORKERS, HUB_LOG_LEVEL, HUB_LOG_FO
 """
 
 
-def _fail(message: str) -> None:
-    for line in message.splitlines():
-        click.echo(f"hub: {line}", err=True)
-    sys.exit(2)
-
-
-def _settings() -> Settings:
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        _fail(str(exc))
-        raise  # unreachable: _fail exits
-    configure_logging(settings.log_level, settings.log_format)
-    return settings
-
-
 def _serve(stages: tuple[str, ...], workers: int | None = None) -> None:
-    settings = _settings()
+    settings = load_cli_settings()
     if "receiver" not in stages:
         workers = 1  # HUB_WORKERS is about the webhook port; a router or deliverer has none
     if workers is not None:
@@ -64,7 +49,7 @@ def _serve(stages: tuple[str, ...], workers: int | None = None) -> None:
         try:
             prepare_metrics(settings.data_dir)  # before anything imports prometheus_client
         except OSError as exc:
-            _fail(f"HUB_DATA_DIR: cannot keep the workers' metrics there: {exc}")
+            fail(f"HUB_DATA_DIR: cannot keep the workers' metrics there: {exc}")
 
     from hub.factory import make_parts
     from hub.service import serve_forever
@@ -75,9 +60,9 @@ def _serve(stages: tuple[str, ...], workers: int | None = None) -> None:
             load_routes(settings.routes)
         asyncio.run(serve_forever(parts, stages))
     except ConfigError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except (ConnectionError, OSError) as exc:
-        _fail(f"cannot start: {exc}")
+        fail(f"cannot start: {exc}")
 
 
 _WORKERS = click.option(
@@ -156,17 +141,17 @@ def routes_explain(
 ) -> None:
     """Show how PAYLOAD (a file, or - for stdin) is normalized, routed and rendered; offline."""
     from adapters.registry import SOURCES
-    from adapters.slack.client import render
+    from adapters.slack.render import render
 
     adapter = SOURCES.get(source)
     if adapter is None:
-        _fail(f"--source: unknown source {source!r}; one of {', '.join(sorted(SOURCES))}")
+        fail(f"--source: unknown source {source!r}; one of {', '.join(sorted(SOURCES))}")
         return
     header_map: CIMultiDict[str] = CIMultiDict()
     for item in headers:
         key, sep, value = item.partition(":")
         if not sep:
-            _fail(f"--header {item!r}: use K:V")
+            fail(f"--header {item!r}: use K:V")
         header_map[key.strip()] = value.strip()
     header_map.setdefault("Content-Type", "application/json")
     try:
@@ -175,7 +160,7 @@ def routes_explain(
             WebhookRequest(headers=header_map, body=payload.read(), received_at=datetime.now(UTC))
         )
     except (ConfigError, HubError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     fields = event.model_dump(mode="json", exclude={"data"})
     click.echo("event:")
@@ -237,12 +222,12 @@ def send_sample(source: str, kind: str | None, url: str | None) -> None:
     import urllib.error
     import urllib.request
 
-    settings = _settings()
+    settings = load_cli_settings()
     kind = kind or SAMPLES[source][0]
     try:
         headers, body = sample_request(source, kind, settings)
     except KeyError as exc:
-        _fail(str(exc.args[0]))
+        fail(str(exc.args[0]))
         return
     if url is None:
         host, port = parse_hostport(settings.listen)
@@ -254,9 +239,9 @@ def send_sample(source: str, kind: str | None, url: str | None) -> None:
         with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310 - same URL
             click.echo(f"{resp.status} {resp.read().decode()}")
     except urllib.error.HTTPError as exc:
-        _fail(f"{exc.code} {exc.read().decode()}")
+        fail(f"{exc.code} {exc.read().decode()}")
     except urllib.error.URLError as exc:
-        _fail(f"cannot reach hub at {url}: {exc.reason} (is `make run` running?)")
+        fail(f"cannot reach hub at {url}: {exc.reason} (is `make run` running?)")
 
 
 main.add_command(dead_letters)

@@ -12,6 +12,8 @@ from typing import TypeVar
 import click
 from redis.exceptions import RedisError
 
+from hub.cli.common import fail
+from hub.cli.common import settings as cli_settings
 from hub.core.errors import ConfigError
 from hub.core.event import Event
 from hub.core.settings import Settings, load_settings, parse_duration
@@ -30,10 +32,9 @@ _MATCH_HELP = (
 
 
 def _run(work: Callable[[SilenceStore], Awaitable[T]]) -> T:
-    from hub.cli.main import _fail, _settings
     from hub.factory import make_state
 
-    settings = _settings()
+    settings = cli_settings()
 
     async def go() -> T:
         state = make_state(settings)
@@ -46,7 +47,7 @@ def _run(work: Callable[[SilenceStore], Awaitable[T]]) -> T:
     try:
         return asyncio.run(go())
     except (ConfigError, ConnectionError, OSError, RedisError) as exc:
-        _fail(f"state store unavailable: {exc}")
+        fail(f"state store unavailable: {exc}")
         raise  # unreachable: _fail exits
 
 
@@ -116,12 +117,11 @@ def list_(as_json: bool) -> None:
 @click.argument("silence_id", metavar="ID")
 def remove(silence_id: str) -> None:
     """End silence ID now."""
-    from hub.cli.main import _fail
 
     if _run(lambda store: store.remove(silence_id)):
         click.echo(f"silence {silence_id} removed")
     else:
-        _fail(f"no silence {silence_id!r} (see `hub silence list`)")
+        fail(f"no silence {silence_id!r} (see `hub silence list`)")
 
 
 def explain_silences(event: Event) -> tuple[Silence | None, list[str]]:

@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 
 import click
 
-from hub.core.event import Severity
+from hub.cli.common import fail
+from hub.cli.common import settings as cli_settings
 from hub.core.settings import parse_duration
+from hub.core.severity import Severity
 from hub.history.entries import Entry, Filter, MemoryHistory
 from hub.history.log import Folder, Record
 
@@ -34,17 +36,16 @@ def tail(
     as_json: bool,
 ) -> None:
     """Print events with where they were routed and how each delivery went."""
-    from hub.cli.main import _fail, _settings
     from hub.factory import make_broker, make_history_log
 
-    settings = _settings()
+    settings = cli_settings()
     try:
         start = datetime.now(UTC) - parse_duration(since)
     except ValueError as exc:
-        _fail(f"--since: {exc}")
+        fail(f"--since: {exc}")
         return
     if severity and severity not in SEVERITIES:
-        _fail(f"--severity: {severity!r} is not one of {', '.join(SEVERITIES)}")
+        fail(f"--severity: {severity!r} is not one of {', '.join(SEVERITIES)}")
     where = Filter(source=source, type=type_, severity=severity)
     log = make_history_log(settings, make_broker(settings))
 
@@ -64,7 +65,7 @@ def tail(
     except KeyboardInterrupt:
         pass
     except (ConnectionError, OSError) as exc:
-        _fail(f"history unavailable: {exc}")
+        fail(f"history unavailable: {exc}")
 
 
 def _line(record: Record, entry: Entry, as_json: bool) -> str:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.core import jsonio
+from hub.core.severity import Severity
+
+__all__ = ["CLOUDEVENTS_CONTENT_TYPE", "Event", "Severity"]
 
 CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"
 
@@ -26,23 +28,6 @@ _EXTENSIONS = (
     "repo",
     "branch",
 )
-
-
-class Severity(StrEnum):
-    """Event severity, ordered info < success < warning < error < critical."""
-
-    INFO = "info"
-    SUCCESS = "success"
-    WARNING = "warning"
-    ERROR = "error"
-    CRITICAL = "critical"
-
-    @property
-    def rank(self) -> int:
-        return _SEVERITY_RANK[self]
-
-
-_SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
 
 
 class Event(BaseModel):

@@ -1,4 +1,4 @@
-"""Prometheus metric families (DESIGN §9): bounded labels only, never ids or free text."""
+"""Prometheus metric families: bounded labels only, never ids or free text."""
 
 from __future__ import annotations
 

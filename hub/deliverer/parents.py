@@ -16,9 +16,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from hub.core.broker import Delivery
 from hub.core.errors import TemporaryDeliveryError
 from hub.core.log import get_logger
+from hub.core.messages import Delivery
 from hub.core.metrics import THREAD_EDITS_WAITING
 from hub.deliverer.pacing import TokenBucket, backoff
 

@@ -10,12 +10,13 @@ from typing import Any, TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
-from hub.core.broker import Delivery
 from hub.core.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
-from hub.core.event import Event, Severity
+from hub.core.event import Event
 from hub.core.log import get_logger
+from hub.core.messages import Delivery
 from hub.core.metrics import DELIVERY_ATTEMPTS, SLACK_RATE_LIMITED
 from hub.core.notify import Notifier, Posted, Renderer
+from hub.core.severity import Severity
 from hub.core.state import StateStore
 from hub.deliverer.pacing import TokenBucket, backoff
 from hub.deliverer.parents import EDITS_PER_MINUTE, ParentEdits

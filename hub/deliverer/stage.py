@@ -8,8 +8,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from hub.core.broker import Broker, DeadLetter, Delivery
+from hub.core.broker import Broker
 from hub.core.log import get_logger
+from hub.core.messages import DeadLetter, Delivery
 from hub.core.metrics import DEAD_LETTERS, DELIVERIES, DELIVERY_LATENCY
 from hub.core.notify import Notifier, Renderer
 from hub.core.state import StateStore

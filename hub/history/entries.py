@@ -119,7 +119,6 @@ class History(Protocol):
         event: Event,
         routes: Sequence[str],
         channels: Sequence[str],
-        explanation: Sequence[Explanation],
         silenced: bool = False,
     ) -> None:
         """The router decided where the event goes."""
@@ -170,7 +169,6 @@ class MemoryHistory:
         event: Event,
         routes: Sequence[str],
         channels: Sequence[str],
-        explanation: Sequence[Explanation],
         silenced: bool = False,
     ) -> None:
         """Attach the routing decision."""
@@ -180,7 +178,6 @@ class MemoryHistory:
                 old,
                 routes=tuple(routes),
                 channels=tuple(channels),
-                explanation=tuple(explanation),
                 routed=True,
                 silenced=silenced,
                 deliveries={c: old.deliveries.get(c, "pending") for c in channels},

@@ -13,7 +13,8 @@ from importlib import resources
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from hub.core.event import Event, Severity
+from hub.core.event import Event
+from hub.core.severity import Severity
 from hub.history.entries import Entry, Explanation, Filter, History
 
 Explain = Callable[[Event], list[Explanation]]

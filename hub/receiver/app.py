@@ -10,8 +10,6 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from multidict import CIMultiDict
 
-from hub.chatops.commands import ChatOps
-from hub.chatops.http import add_chatops_routes
 from hub.core.errors import HubError, PayloadTooLarge, Unavailable, UnknownSource, VerificationError
 from hub.core.event import Event
 from hub.core.log import get_logger
@@ -158,13 +156,9 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         )
 
 
-def public_app(
-    receiver: Receiver, max_body_bytes: int, chatops: ChatOps | None = None
-) -> web.Application:
-    """The public webhook port: /hooks/*, /healthz and, given `chatops`, /slack/*."""
+def public_app(receiver: Receiver, max_body_bytes: int) -> web.Application:
+    """The public webhook port: /hooks/* and /healthz (the composition root may add /slack/*)."""
     app = web.Application(client_max_size=max_body_bytes + 1, middlewares=[json_errors])
     app.router.add_post("/hooks/{source}", receiver.handle)
     app.router.add_get("/healthz", healthz)
-    if chatops is not None:
-        add_chatops_routes(app, chatops)
     return app

@@ -9,11 +9,11 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 from hub.backends.sqlite.db import SqliteDb, connect
-from hub.core.broker import Broker, DeadLetter, Delivery, DeliveryHandler, EventHandler
-from hub.core.deadletters import DeadLetterSession
+from hub.core.broker import Broker, DeliveryHandler, EventHandler
 from hub.core.errors import Degraded, Unavailable
 from hub.core.event import Event
 from hub.core.log import get_logger
+from hub.core.messages import DeadLetter, DeadLetterSession, Delivery
 from hub.core.metrics import SPOOL_DEPTH, WEBHOOKS_RECEIVED
 
 log = get_logger("hub.spool")

@@ -8,14 +8,15 @@ import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from hub.core.broker import Broker, Delivery
+from hub.core.broker import Broker
 from hub.core.event import Event
 from hub.core.log import get_logger
+from hub.core.messages import Delivery
 from hub.core.metrics import EVENTS_ROUTED, EVENTS_SILENCED, EVENTS_SUPPRESSED, EVENTS_UNROUTED
 from hub.core.state import StateStore
 from hub.history.entries import History
+from hub.router.held import HeldDeliveries
 from hub.router.silences import SilenceStore
-from hub.routes.quiet import HeldDeliveries
 from hub.routes.table import RouteTable, Target
 
 log = get_logger("hub.router")
@@ -73,10 +74,6 @@ class Router:
                 await self._releaser
             self._releaser = None
 
-    def plan(self, event: Event) -> list[Delivery]:
-        """The deliveries one event fans out to under the current table, before noise control."""
-        return [_delivery(event, target) for target in self._route(self.table(), event)]
-
     def _route(self, table: RouteTable, event: Event) -> tuple[Target, ...]:
         decision = table.route(event)
         for name in decision.matched:
@@ -91,14 +88,14 @@ class Router:
         if silence is not None:
             EVENTS_SILENCED.labels(source=event.source).inc()
             EVENTS_SUPPRESSED.labels(reason="silence").inc()
-            await self.history.record_routing(event, (), (), (), silenced=True)
+            await self.history.record_routing(event, (), (), silenced=True)
             log.info("event silenced", event_id=event.id, type=event.type, silence=silence.id)
             return
         targets = self._route(self.table(), event)
         deliveries: list[Delivery] = []
         held: list[Delivery] = []
         for target in targets:
-            delivery = _delivery(event, target)
+            delivery = target.delivery(event)
             if not await self._first_in_window(delivery, target):
                 continue
             until = self._quiet_until(event, target)
@@ -120,7 +117,7 @@ class Router:
             await self.broker.publish_deliveries(deliveries)
         routes = sorted({r for d in (*deliveries, *held) for r in d.routes})
         channels = [d.channel for d in (*deliveries, *held)]
-        await self.history.record_routing(event, routes=routes, channels=channels, explanation=())
+        await self.history.record_routing(event, routes=routes, channels=channels)
         log.info(
             "event routed", event_id=event.id, type=event.type, routes=routes, channels=channels
         )
@@ -183,14 +180,3 @@ class Router:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(wait):
                     await self._wake.wait()
-
-
-def _delivery(event: Event, target: Target) -> Delivery:
-    return Delivery(
-        event=event,
-        channel=target.channel,
-        routes=target.routes,
-        mention=target.mention,
-        thread=target.thread,
-        digest=target.digest,
-    )

@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from hub.core.event import Event, Severity
+from hub.core.event import Event
+from hub.core.severity import Severity
 
 Test = Callable[[Any], object]
 """A compiled predicate on one event value; its truthiness is the answer."""

@@ -10,7 +10,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
-from hub.core.event import Event, Severity
+from hub.core.event import Event
+from hub.core.messages import Delivery
+from hub.core.severity import Severity
 from hub.routes.matching import Admits, Block, FieldIndex, set_bits
 from hub.routes.quiet import QuietHours
 
@@ -105,6 +107,17 @@ class Target:
     digest: Digest = "auto"
     dedup_window: timedelta | None = None
     quiet_hours: QuietHours | None = None
+
+    def delivery(self, event: Event) -> Delivery:
+        """The message that carries `event` to this target's channel."""
+        return Delivery(
+            event=event,
+            channel=self.channel,
+            routes=self.routes,
+            mention=self.mention,
+            thread=self.thread,
+            digest=self.digest,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,10 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.github.adapter import ADAPTER
-from adapters.github.kinds import KINDS
+from adapters.github.adapter import ADAPTER, KINDS
 from hub.core.errors import BadPayload, UnsupportedMediaType, VerificationError
-from hub.core.event import Event, Severity
+from hub.core.event import Event
+from hub.core.severity import Severity
 from hub.core.sources import WebhookRequest, body_id
 from hub.testing import signing
 from tests.adapter_support import (

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from adapters.kapacitor import ADAPTER
 from hub.core.errors import BadPayload, UnsupportedMediaType, VerificationError
-from hub.core.event import Severity
+from hub.core.severity import Severity
 from hub.core.sources import WebhookRequest, body_id
 from hub.testing import signing
 from tests.adapter_support import (

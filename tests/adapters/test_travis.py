@@ -14,7 +14,7 @@ from hypothesis import given, settings
 
 from adapters.travis import ADAPTER
 from hub.core.errors import BadPayload, UnsupportedMediaType, VerificationError
-from hub.core.event import Severity
+from hub.core.severity import Severity
 from hub.core.sources import WebhookRequest, body_id
 from hub.testing import signing
 from tests.adapter_support import (

@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import Block
 
 from adapters.slack.verify import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 from hub.chatops.buttons import annotated
-from hub.chatops.commands import Command
+from hub.chatops.context import Command
 from hub.chatops.reply import Reply
 from hub.chatops.silences import is_global, mute_refusal
 from hub.router.silences import REFRESH_SECONDS

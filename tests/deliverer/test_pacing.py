@@ -14,7 +14,7 @@ from adapters.slack import render as slack_render
 from adapters.slack.client import SlackNotifier
 from hub.backends.sqlite.broker import SqliteBroker
 from hub.backends.sqlite.state import SqliteState
-from hub.core.broker import Delivery
+from hub.core.messages import Delivery
 from hub.deliverer.parents import EDITS_PER_MINUTE
 from hub.deliverer.stage import Deliverer
 from hub.testing.fakeslack import FakeSlack

@@ -15,7 +15,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 
-from hub.core.event import Event, Severity
+from hub.core.event import Event
+from hub.core.severity import Severity
 from hub.history.entries import Entry, Explanation, MemoryHistory
 from hub.ops.app import ops_app
 from hub.ops.live import add_live_routes

@@ -12,8 +12,8 @@ import pytest
 
 from hub.backends.sqlite.broker import SqliteBroker
 from hub.backends.sqlite.state import SqliteState
-from hub.core.broker import Delivery
 from hub.core.event import Event
+from hub.core.messages import Delivery
 from hub.history.entries import MemoryHistory
 from hub.router.stage import Router
 from hub.routes.load import parse_routes

@@ -12,7 +12,8 @@ from typing import Any
 import aio_pika
 import pytest
 
-from hub.backends.amqp.broker import POISON_DELIVERY_LIMIT, Topology
+from hub.backends.amqp.broker import Topology
+from hub.core.broker import POISON_DELIVERY_LIMIT
 from hub.core.settings import Settings
 from hub.testing.fakeslack import FakeSlack
 from tests.conftest_integration import SettingsFactory

@@ -16,8 +16,9 @@ import pytest
 from prometheus_client import REGISTRY
 
 from hub.backends.sqlite.state import SqliteState
-from hub.core.event import Event, Severity
+from hub.core.event import Event
 from hub.core.settings import Settings
+from hub.core.severity import Severity
 from hub.router.silences import (
     REFRESH_SECONDS,
     Silence,

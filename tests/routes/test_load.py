@@ -291,7 +291,7 @@ def test_invalid_file_reports_one_exact_error(text: str, error: str) -> None:
 
 
 def test_design_example_error() -> None:
-    """The DESIGN's example error comes out exactly: a bad severity in the third route."""
+    """The documented example error comes out exactly: a bad severity in the third route."""
     text = """
         version: 1
         routes:

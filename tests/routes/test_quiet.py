@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hub.backends.sqlite.state import SqliteState
-from hub.core.broker import Delivery
 from hub.core.event import Event
-from hub.routes.quiet import HeldDeliveries, QuietHours, digests, parse_clock, parse_zone
+from hub.core.messages import Delivery
+from hub.router.held import HeldDeliveries, digests
+from hub.routes.quiet import QuietHours, parse_clock, parse_zone
 from hub.testing.fakeslack import FakeSlack
 from tests.conftest_integration import SettingsFactory
 from tests.harness import run_hub

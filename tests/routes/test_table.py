@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub.core.event import Event, Severity
+from hub.core.event import Event
+from hub.core.severity import Severity
 from hub.routes.load import load_routes, parse_routes
 from hub.routes.matching import compile_patterns, parse_severity
 from hub.routes.table import RouteTable, Target

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from adapters.github.kinds import Node, excerpt, first_time, outcome
+from adapters.github.delivery import Node, excerpt, first_time, outcome
 from adapters.payload import human_duration
 from adapters.slack.blocks import escape, link
 from adapters.slack.view import View, code, generic, label_fields, subject, words

@@ -1,4 +1,4 @@
-"""RabbitMQ broker: the DESIGN §7 topology, confirmed persistent publishes, manual acks."""
+"""RabbitMQ broker: the topology, confirmed persistent publishes, manual acks."""
 
 from __future__ import annotations
 
@@ -24,22 +24,19 @@ from pamqp.commands import Basic
 
 from hub.backends.amqp.dead import AmqpDeadSession
 from hub.backends.amqp.publish import TurnPublisher
-from hub.core.broker import DeadLetter, Delivery, DeliveryHandler, EventHandler, shard_of
-from hub.core.deadletters import DeadLetterSession
+from hub.core.broker import POISON_DELIVERY_LIMIT, DeliveryHandler, EventHandler
 from hub.core.event import CLOUDEVENTS_CONTENT_TYPE, Event
 from hub.core.log import get_logger
+from hub.core.messages import DeadLetter, DeadLetterSession, Delivery, shard_of
 from hub.core.metrics import QUEUE_LAG
 
 log = get_logger("hub.amqp")
 
 PERSISTENT = int(aio_pika.DeliveryMode.PERSISTENT)
 
-POISON_DELIVERY_LIMIT = 10
-"""Redeliveries after which a message that keeps failing its worker is dead-lettered."""
-
 
 class Topology:
-    """The names of DESIGN §7 under one prefix."""
+    """Every exchange and queue name of the topology, under one prefix."""
 
     def __init__(self, prefix: str, shards: int) -> None:
         self.prefix = prefix
@@ -240,7 +237,7 @@ class AmqpBroker:
     async def _publish_confirmed(
         self, exchange: str, routing_key: str, body: bytes, properties: Basic.Properties
     ) -> None:
-        # Straight to aiormq, the publishes of one loop turn in one write (hub/backends/amqp/publish.py):
+        # Straight to aiormq, the publishes of one loop turn in one write (amqp/publish.py):
         # aio-pika's Message and aiormq's per-message path cost more CPU than the framing. The
         # channel has confirms on and raises on return, so an unroutable message (PublishError)
         # or a nack (DeliveryError) raises here as through aio-pika.

@@ -7,7 +7,7 @@ from typing import Any
 
 from aio_pika.abc import AbstractIncomingMessage
 
-from hub.core.deadletters import DeadRecord, parse_dead
+from hub.core.messages import DeadRecord, parse_dead
 
 
 def _dead_headers(message: AbstractIncomingMessage) -> dict[str, Any]:

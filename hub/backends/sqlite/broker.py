@@ -16,10 +16,10 @@ from typing import Any
 
 from hub.backends.sqlite.db import SqliteDb
 from hub.backends.sqlite.doorbell import Doorbell
-from hub.core.broker import DeadLetter, Delivery, DeliveryHandler, EventHandler
-from hub.core.deadletters import DeadLetterSession, DeadRecord, parse_dead
+from hub.core.broker import POISON_DELIVERY_LIMIT, DeliveryHandler, EventHandler
 from hub.core.event import Event
 from hub.core.log import get_logger
+from hub.core.messages import DeadLetter, DeadLetterSession, DeadRecord, Delivery, parse_dead
 from hub.core.metrics import QUEUE_LAG
 
 log = get_logger("hub.sqlite_broker")
@@ -41,7 +41,6 @@ CREATE INDEX IF NOT EXISTS messages_part ON messages (queue, part, seq);
 """
 
 ROUTE, DELIVER, DEAD = "route", "deliver", "dead"
-POISON_DELIVERY_LIMIT = 10
 
 # A message is claimable when its claim is absent or expired; a delivery only when no older
 # message of its channel is held by another process, so one channel is never worked on by two

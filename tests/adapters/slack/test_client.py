@@ -14,7 +14,8 @@ import pytest
 from adapters.slack.client import ConsoleNotifier, SlackNotifier
 from adapters.slack.render import render
 from hub.core.errors import PermanentDeliveryError, TemporaryDeliveryError
-from hub.core.event import Event, Severity
+from hub.core.event import Event
+from hub.core.severity import Severity
 from hub.testing.fakeslack import FakeSlack
 
 TOKEN = "xoxb-test-token"

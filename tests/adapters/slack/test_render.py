@@ -23,7 +23,8 @@ from adapters.slack.render import (
     render_reply,
     truncate,
 )
-from hub.core.event import Event, Severity
+from hub.core.event import Event
+from hub.core.severity import Severity
 
 WHEN = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
 MAX_MESSAGE_JSON = 35_000  # ours: well under Slack's 40k, whatever the event holds

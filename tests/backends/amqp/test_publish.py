@@ -1,4 +1,4 @@
-"""Publishes batched per loop turn (hub/backends/amqp/publish.py) keep RabbitMQ's confirm semantics."""
+"""Publishes batched per loop turn (backends/amqp/publish.py) keep RabbitMQ confirm semantics."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pamqp.commands import Basic
 
 from hub.backends.amqp.broker import PERSISTENT, AmqpBroker
 from hub.backends.amqp.publish import TurnPublisher
-from hub.core.broker import DeadLetter, Delivery
+from hub.core.messages import DeadLetter, Delivery
 from tests.harness import AMQP_URL, delete_topologies, info_event
 
 pytestmark = pytest.mark.integration

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from hub.backends.sqlite.history import SqliteHistoryLog
 from hub.backends.sqlite.state import SqliteState
 from hub.core.event import Event
-from hub.history.log import SqliteHistoryLog
 
 
 async def test_gets_of_one_turn_each_see_their_own_key(state: SqliteState) -> None:

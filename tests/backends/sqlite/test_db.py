@@ -38,7 +38,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from hub.core.event import Event
-from hub.history.log import SqliteHistoryLog
+from hub.backends.sqlite.history import SqliteHistoryLog
 from hub.backends.sqlite.broker import SqliteBroker
 from hub.backends.sqlite.state import SqliteState
 
