@@ -31,7 +31,7 @@ from aiohttp import web
 from bench.stats import percentile
 from hub.backends.amqp.broker import AmqpBroker
 from hub.backends.sqlite.broker import SCHEMA
-from tests.harness import AMQP_URL, delete_topologies
+from hub.testing.harness import AMQP_URL, delete_topologies
 
 Publish = Callable[[bytes, str], Awaitable[None]]
 """Publishes a webhook's body (and its source) before the handler answers."""

@@ -19,7 +19,7 @@ from bench.ceilings import amqp_ceiling, amqp_topology, sqlite_ceiling
 from bench.procs import CpuMeter, metrics, rss_mib, stack, workdir
 from bench.stats import medians, ratio
 from bench.wrkrun import run_wrk, write_corpus
-from tests.harness import free_port
+from hub.testing.harness import free_port
 
 CONNECTIONS = 64
 WORKERS = 2

@@ -27,7 +27,7 @@ from bench.stats import median, percentile
 from bench.wrkrun import run_wrk, write_corpus
 from hub.core.sources import body_id
 from hub.testing import signing
-from tests.harness import free_port
+from hub.testing.harness import free_port
 
 HOSTS = 100
 KAPACITOR = sorted((corpus.FIXTURES / "kapacitor").glob("*.json"))

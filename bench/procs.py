@@ -17,7 +17,7 @@ import psutil
 import redis.asyncio as redis
 
 from hub.core.settings import Settings
-from tests.harness import REDIS_URL, HubProcess, delete_topology, hub_settings
+from hub.testing.harness import REDIS_URL, HubProcess, delete_topology, hub_settings
 
 ROUTES_ALL = """\
 version: 1
@@ -59,7 +59,7 @@ def settings_for(
 
 def with_ports(settings: Settings) -> Settings:
     """The same hub with an ops port of its own (one per extra process of a stage)."""
-    from tests.harness import free_port
+    from hub.testing.harness import free_port
 
     return settings.model_copy(update={"ops_listen": f"127.0.0.1:{free_port()}"})
 

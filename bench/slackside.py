@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from hub.testing.fakeslack import Call, FakeSlack
-from tests.harness import SLACK_TOKEN
+from hub.testing.harness import SLACK_TOKEN
 
 BENCH_ID = re.compile(r"bench-id=([0-9a-z-]+)")
 

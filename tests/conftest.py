@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hub.backends.sqlite.state import SqliteState
-from tests import harness
+from hub.testing import harness
 from tests.paths import FIXTURES
 
 pytest_plugins = ["tests.conftest_integration"]

@@ -10,7 +10,7 @@ import pytest
 
 from hub.core.settings import Settings
 from hub.testing.fakeslack import FakeSlack
-from tests.harness import REDIS_URL, SLACK_TOKEN, hub_settings
+from hub.testing.harness import REDIS_URL, SLACK_TOKEN, hub_settings
 
 PROFILES = ("distributed", "embedded")
 

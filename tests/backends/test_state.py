@@ -13,7 +13,7 @@ import pytest
 from hub.backends.redis.state import RedisState
 from hub.backends.sqlite.state import SqliteState
 from hub.core.state import StateStore
-from tests.harness import REDIS_URL
+from hub.testing.harness import REDIS_URL
 
 pytestmark = pytest.mark.integration
 

@@ -22,8 +22,8 @@ from hub.chatops.silences import is_global, mute_refusal
 from hub.router.silences import REFRESH_SECONDS
 from hub.testing import signing
 from hub.testing.fakeslack import Call, FakeSlack
+from hub.testing.harness import RunningHub, run_hub
 from tests.conftest_integration import SettingsFactory
-from tests.harness import RunningHub, run_hub
 from tests.reliability import numbered
 
 SECRET = "test-slack-signing-secret"

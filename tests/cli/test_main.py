@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from hub.testing.fakeslack import FakeSlack
+from hub.testing.harness import cli_env, hub_cli, run_hub
 from tests.conftest_integration import SettingsFactory
-from tests.harness import cli_env, hub_cli, run_hub
 from tests.paths import REPO
 
 

@@ -15,8 +15,8 @@ import pytest
 from hub.core.log import configure_logging
 from hub.testing import signing
 from hub.testing.fakeslack import FakeSlack
+from hub.testing.harness import SLACK_TOKEN, run_hub
 from tests.conftest_integration import SettingsFactory
-from tests.harness import SLACK_TOKEN, run_hub
 
 pytestmark = pytest.mark.integration
 

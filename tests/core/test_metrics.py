@@ -12,8 +12,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from hub.testing import signing
 from hub.testing.fakeslack import FakeSlack
+from hub.testing.harness import RunningHub, run_hub
 from tests.conftest_integration import SettingsFactory
-from tests.harness import RunningHub, run_hub
 
 pytestmark = pytest.mark.integration
 

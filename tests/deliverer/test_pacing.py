@@ -15,10 +15,11 @@ from adapters.slack.client import SlackNotifier
 from hub.backends.sqlite.broker import SqliteBroker
 from hub.backends.sqlite.state import SqliteState
 from hub.core.messages import Delivery
+from hub.deliverer.pacing import TokenBucket, backoff
 from hub.deliverer.parents import EDITS_PER_MINUTE
 from hub.deliverer.stage import Deliverer
 from hub.testing.fakeslack import FakeSlack
-from tests.harness import info_event
+from hub.testing.harness import info_event
 
 TOKEN = "xoxb-pacing-test"
 
@@ -192,3 +193,27 @@ async def test_a_rate_limited_parent_edit_holds_off_edits_not_posts(
     assert [r.thread_ts for r in replies] == [parent.ts] * 5
     assert waiting == 1, "the thread's waiting edits are one"
     assert len(fake.updates("#pace")) == 1
+
+
+async def test_bucket_allows_its_burst_then_one_per_interval() -> None:
+    """A fresh bucket gives `burst` tokens at once, then makes the next wait 1/rate seconds."""
+    bucket = TokenBucket(rate=2.0, burst=3)
+    for _ in range(3):
+        assert bucket.wait_time() == 0.0
+        await bucket.take()
+    assert bucket.wait_time() == pytest.approx(0.5, abs=0.05)
+
+
+async def test_hold_off_makes_the_next_take_wait_retry_after() -> None:
+    """After Slack's 429 with Retry-After, no token is given before those seconds pass."""
+    bucket = TokenBucket(rate=1.0, burst=3)
+    bucket.hold_off(0.3)
+    assert bucket.wait_time() == pytest.approx(1.3, abs=0.05)
+
+
+def test_backoff_is_jittered_below_its_doubling_cap() -> None:
+    """Attempt n waits a random time in [0, min(cap, initial * 2^(n-1))]."""
+    for attempt, ceiling in ((1, 0.5), (2, 1.0), (4, 4.0), (12, 30.0)):
+        waits = [backoff(attempt) for _ in range(200)]
+        assert all(0 <= w <= ceiling for w in waits)
+        assert max(waits) > ceiling / 2

@@ -9,8 +9,8 @@ import pytest
 
 from hub.testing import signing
 from hub.testing.fakeslack import Call, FakeSlack
+from hub.testing.harness import run_hub
 from tests.conftest_integration import SettingsFactory
-from tests.harness import run_hub
 from tests.reliability import numbered
 
 pytestmark = pytest.mark.integration

@@ -18,8 +18,8 @@ from hub.core.settings import Settings
 from hub.history.log import CAUGHT_UP, Record
 from hub.testing import signing
 from hub.testing.fakeslack import FakeSlack
+from hub.testing.harness import AMQP_URL, cli_env, delete_topology, hub_json, run_hub
 from tests.conftest_integration import SettingsFactory
-from tests.harness import AMQP_URL, cli_env, delete_topology, hub_json, run_hub
 
 pytestmark = pytest.mark.integration
 

@@ -12,8 +12,8 @@ import pytest
 
 from hub.core.settings import Settings
 from hub.testing.fakeslack import FakeSlack
+from hub.testing.harness import HubProcess, free_port, run_hub
 from tests.conftest_integration import SettingsFactory
-from tests.harness import HubProcess, free_port, run_hub
 from tests.reliability import CHANNEL_ROUTES, Tally, numbered
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

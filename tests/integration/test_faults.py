@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from hub.testing.fakeslack import FakeSlack
+from hub.testing.harness import AMQP_URL, cli_env, hub_command, run_hub
 from tests.conftest_integration import SettingsFactory
-from tests.harness import AMQP_URL, cli_env, hub_command, run_hub
 from tests.reliability import CHANNEL_ROUTES, Tally, numbered
 from tests.tcpproxy import TcpProxy
 

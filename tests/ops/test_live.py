@@ -22,8 +22,8 @@ from hub.ops.app import ops_app
 from hub.ops.live import add_live_routes
 from hub.testing import signing
 from hub.testing.fakeslack import FakeSlack
+from hub.testing.harness import RunningHub, run_hub
 from tests.conftest_integration import SettingsFactory
-from tests.harness import RunningHub, run_hub
 from tests.paths import REPO
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -13,8 +13,8 @@ import pytest
 
 from hub.testing import signing
 from hub.testing.fakeslack import FakeSlack
+from hub.testing.harness import RunningHub, capture_events, run_hub
 from tests.conftest_integration import SettingsFactory
-from tests.harness import RunningHub, capture_events, run_hub
 
 pytestmark = pytest.mark.integration
 

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from hub.testing.fakeslack import FakeSlack
+from hub.testing.harness import AMQP_URL, run_hub
 from tests.conftest_integration import SettingsFactory
-from tests.harness import AMQP_URL, run_hub
 from tests.reliability import CHANNEL_ROUTES, numbered
 from tests.tcpproxy import TcpProxy
 

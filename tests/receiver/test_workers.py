@@ -21,8 +21,15 @@ from hub.core.settings import Settings
 from hub.core.sources import WebhookRequest
 from hub.receiver.spool import SCHEMA, adopt_spool, orphan_spools
 from hub.testing.fakeslack import FakeSlack
+from hub.testing.harness import (
+    AMQP_URL,
+    HubProcess,
+    capture_events,
+    cli_env,
+    delete_topology,
+    hub_cli,
+)
 from tests.conftest_integration import SettingsFactory
-from tests.harness import AMQP_URL, HubProcess, capture_events, cli_env, delete_topology, hub_cli
 from tests.integration.test_crash import post_all
 from tests.reliability import CHANNEL_ROUTES, Tally, delivery_index, numbered
 

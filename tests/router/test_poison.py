@@ -16,8 +16,8 @@ from hub.backends.amqp.broker import Topology
 from hub.core.broker import POISON_DELIVERY_LIMIT
 from hub.core.settings import Settings
 from hub.testing.fakeslack import FakeSlack
+from hub.testing.harness import AMQP_URL, cli_env, hub_json, run_hub
 from tests.conftest_integration import SettingsFactory
-from tests.harness import AMQP_URL, cli_env, hub_json, run_hub
 from tests.reliability import CHANNEL_ROUTES, numbered
 
 pytestmark = pytest.mark.integration

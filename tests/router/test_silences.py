@@ -27,9 +27,9 @@ from hub.router.silences import (
     parse_matchers,
 )
 from hub.testing.fakeslack import FakeSlack
+from hub.testing.harness import cli_env, hub_cli, run_hub
 from tests.conftest_integration import SettingsFactory
-from tests.harness import cli_env, hub_cli, run_hub
-from tests.receiver.test_dedup import alert
+from tests.router.test_dedup_window import alert
 
 T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
 

@@ -15,8 +15,8 @@ from hub.core.messages import Delivery
 from hub.router.held import HeldDeliveries, digests
 from hub.routes.quiet import QuietHours, parse_clock, parse_zone
 from hub.testing.fakeslack import FakeSlack
+from hub.testing.harness import run_hub
 from tests.conftest_integration import SettingsFactory
-from tests.harness import run_hub
 from tests.reliability import numbered
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -11,8 +11,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from hub.testing.fakeslack import FakeSlack
+from hub.testing.harness import HubProcess, run_hub
 from tests.conftest_integration import SettingsFactory
-from tests.harness import HubProcess, run_hub
 from tests.reliability import numbered
 
 pytestmark = pytest.mark.integration

@@ -17,7 +17,7 @@ from pamqp.commands import Basic
 from hub.backends.amqp.broker import PERSISTENT, AmqpBroker
 from hub.backends.amqp.publish import TurnPublisher
 from hub.core.messages import DeadLetter, Delivery
-from tests.harness import AMQP_URL, delete_topologies, info_event
+from hub.testing.harness import AMQP_URL, delete_topologies, info_event
 
 pytestmark = pytest.mark.integration
 

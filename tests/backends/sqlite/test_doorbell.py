@@ -8,7 +8,7 @@ from pathlib import Path
 from hub.backends.sqlite.broker import SqliteBroker
 from hub.backends.sqlite.doorbell import Doorbell
 from hub.core.event import Event
-from tests.harness import info_event
+from hub.testing.harness import info_event
 
 HOUR = 3600.0
 

@@ -1,4 +1,4 @@
-"""Run a real hub (stages as tasks, or as processes) against real services and a fake Slack."""
+"""Real hubs for tests and benchmarks: settings, stages in-process or as processes, cleanup."""
 
 from __future__ import annotations
 
