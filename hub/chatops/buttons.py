@@ -13,7 +13,7 @@ from hub.core.errors import DeliveryError
 from hub.core.log import get_logger
 from hub.deliverer.threads import Parent
 from hub.history.entries import Entry
-from hub.router.silences import Silence
+from hub.router.silences import Silence, literal
 
 if TYPE_CHECKING:
     from hub.chatops.commands import ChatOps
@@ -103,8 +103,9 @@ async def mute(ops: ChatOps, click: Click) -> Reply | None:
         )
     if muted := await _thread_silence(ops, click.key):
         return Reply(f"Already muted until {when(muted.ends_at)} (silence {code(muted.id)}).")
+    # The key is a literal, whatever it holds: `kapacitor:*` must not become a glob.
     silence = await ops.silences.add(
-        {"threadkey": click.key}, MUTE_FOR, "Mute 1h button", f"slack:{click.user_id}"
+        {"threadkey": literal(click.key)}, MUTE_FOR, "Mute 1h button", f"slack:{click.user_id}"
     )
     entry = await ops.history.get(click.event_id)
     found = await _parent(ops, click, entry)
@@ -121,7 +122,7 @@ async def _thread_silence(ops: ChatOps, threadkey: str) -> Silence | None:
     """The silence in force that mutes exactly this thread, if any."""
     now = datetime.now(UTC)
     for silence in await ops.silences.list():
-        if dict(silence.matchers) == {"threadkey": threadkey} and silence.active(now):
+        if dict(silence.matchers) == {"threadkey": literal(threadkey)} and silence.active(now):
             return silence
     return None
 

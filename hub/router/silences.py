@@ -37,10 +37,28 @@ _PREFIX = "silence:"
 _VERSION = "silences-version"
 """Changed on every add and remove, so routers re-read the silences only when they change."""
 _EXAMPLE = "e.g. 'source=kapacitor labels.host=web-1'"
+EXACT = "="
+"""A value starting with this (`threadkey==kapacitor:*`) is matched exactly: no glob, no regex."""
+
+
+def literal(value: str) -> str:
+    """The matcher value that matches exactly `value` and nothing else, as plain as it can be."""
+    if "*" in value or "?" in value or value.startswith(("re:", EXACT)):
+        return EXACT + value
+    return value
+
+
+def is_literal(value: str) -> bool:
+    """Whether a matcher value matches one string only: an exact value or a glob without
+    wildcards (a `re:` regex never counts, whatever it says)."""
+    if value.startswith(EXACT):
+        return len(value) > len(EXACT)
+    return not value.startswith("re:") and "*" not in value and "?" not in value
 
 
 def parse_matchers(text: str) -> dict[str, str]:
-    """`key=glob` pairs separated by spaces (quote a value with spaces) as a dict; ValueError."""
+    """`key=glob` (or `key==exact value`) pairs separated by spaces (quote a value with spaces)
+    as a dict; ValueError."""
     try:
         tokens = shlex.split(text)
     except ValueError as exc:
@@ -70,11 +88,21 @@ def _condition(key: str, value: str) -> Condition:
         check_pattern(value)
         if key == "severity":
             return severity_condition([value])
+        if value.startswith(EXACT):
+            return _exact_condition(key, name, value[len(EXACT) :])
         if name != key:
             return label_condition(name, [value])
         return field_condition(key, [value])
     except ValueError as exc:
         raise ValueError(f"{key}: {exc}") from None
+
+
+def _exact_condition(key: str, name: str, exact: str) -> Condition:
+    """The condition that field `key` (or label `name`) is `exact`, character for character."""
+    if not exact:
+        raise ValueError(f"{EXACT!r} is an empty exact value")
+    condition = label_condition(name, [exact]) if name != key else field_condition(key, [exact])
+    return condition._replace(test=exact.__eq__, expected=f"exactly {exact!r}", admits=None)
 
 
 def format_matchers(matchers: Mapping[str, str]) -> str:

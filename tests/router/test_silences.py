@@ -23,6 +23,7 @@ from hub.router.silences import (
     Silence,
     SilenceStore,
     format_matchers,
+    literal,
     parse_matchers,
 )
 from hub.testing.fakeslack import FakeSlack
@@ -106,6 +107,29 @@ def test_threadkey_matcher_mutes_one_thread() -> None:
     silence = Silence("s", {"threadkey": "kapacitor:cpu:host=web-1"}, T0, T0 + timedelta(1))
     assert silence.matches(kapacitor("web-1"))
     assert not silence.matches(kapacitor("web-2"))
+
+
+@pytest.mark.parametrize("key", ["kapacitor:*", "kapacitor:cpu:host=web-?", "re:x", "=x"])
+def test_a_literal_matcher_matches_its_own_thread_and_no_other(key: str) -> None:
+    """literal() of a threadkey holding `*`, `?`, `re:` or `=` matches that key exactly."""
+    silence = Silence("s", {"threadkey": literal(key)}, T0, T0 + timedelta(1))
+    own = kapacitor("web-1").model_copy(update={"threadkey": key})
+    other = kapacitor("web-1").model_copy(update={"threadkey": key.replace("*", "cpu") + "1"})
+    assert silence.matches(own)
+    assert not silence.matches(other)
+    assert not silence.matches(kapacitor("web-1"))
+    assert parse_matchers(format_matchers(silence.matchers)) == silence.matchers
+
+
+def test_a_plain_key_stays_plain_and_an_exact_value_can_be_typed() -> None:
+    """literal() leaves a key without special characters alone; `key==value` is exact."""
+    assert literal("kapacitor:cpu:host=web-1") == "kapacitor:cpu:host=web-1"
+    assert parse_matchers("threadkey==kapacitor:* labels.host==web-?") == {
+        "threadkey": "=kapacitor:*",
+        "labels.host": "=web-?",
+    }
+    with pytest.raises(ValueError, match="threadkey: '=' is an empty exact value"):
+        parse_matchers("threadkey==")
 
 
 def test_silence_round_trips_through_json() -> None:
