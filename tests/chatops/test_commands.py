@@ -453,7 +453,7 @@ async def test_why_of_an_unknown_event_says_so(
 async def test_a_mute_from_slack_stops_matching_events_and_unmute_brings_them_back(
     make_settings: SettingsFactory, slack: FakeSlack
 ) -> None:
-    """After `/hub mute threadkey=<web-1's> 1h`, web-1 alerts stop reaching Slack; unmute ends it."""
+    """After a `/hub mute` of web-1's thread, its alerts stop reaching Slack; unmute ends it."""
     async with chatops_hub(make_settings) as hub:
         muted = await command(hub, slack, "mute threadkey=kapacitor:cpu:host=web-1 1h deploy")
         assert muted["response_type"] == "in_channel"
