@@ -13,7 +13,7 @@ from hub.core.errors import DeliveryError
 from hub.core.log import get_logger
 from hub.deliverer.threads import Parent
 from hub.history.entries import Entry
-from hub.router.silences import Silence, literal
+from hub.router.silences import Silence, literal, unconfirmed
 
 if TYPE_CHECKING:
     from hub.chatops.commands import ChatOps
@@ -104,7 +104,7 @@ async def mute(ops: ChatOps, click: Click) -> Reply | None:
     if muted := await _thread_silence(ops, click.key):
         return Reply(f"Already muted until {when(muted.ends_at)} (silence {code(muted.id)}).")
     # The key is a literal, whatever it holds: `kapacitor:*` must not become a glob.
-    silence = await ops.silences.add(
+    silence, announced = await ops.silences.add(
         {"threadkey": literal(click.key)}, MUTE_FOR, "Mute 1h button", f"slack:{click.user_id}"
     )
     entry = await ops.history.get(click.event_id)
@@ -115,7 +115,11 @@ async def mute(ops: ChatOps, click: Click) -> Reply | None:
     log.info("chatops mute button", user=click.user_id, key=click.key, silence=silence.id)
     text = f"Muted for 1h by {click.user} (silence {code(silence.id)})"
     line = f":mute: Muted until {when(silence.ends_at)} by {click.user}"
-    return await _show(ops, click, entry, found, notes, text, line)
+    problem = await _show(ops, click, entry, found, notes, text, line)
+    late = unconfirmed(announced)
+    if late is None:
+        return problem
+    return Reply(" ".join(r for r in (problem and problem.text, f"Muted, but {late}.") if r))
 
 
 async def _thread_silence(ops: ChatOps, threadkey: str) -> Silence | None:

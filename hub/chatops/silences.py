@@ -11,7 +11,15 @@ from hub.chatops.buttons import note_in_thread
 from hub.chatops.reply import Reply, UsageError, code, escape, when
 from hub.core.log import get_logger
 from hub.core.settings import parse_duration
-from hub.router.silences import EXACT, Silence, format_matchers, is_literal, parse_matchers
+from hub.core.state import Announced
+from hub.router.silences import (
+    EXACT,
+    Silence,
+    format_matchers,
+    is_literal,
+    parse_matchers,
+    unconfirmed,
+)
 
 if TYPE_CHECKING:
     from hub.chatops.commands import ChatOps, Command
@@ -69,7 +77,7 @@ async def mute(ops: ChatOps, command: Command, args: str) -> Reply:
     if refusal is not None:
         log.info("chatops mute refused", user=command.user_id, matchers=dict(matchers))
         return Reply(f":no_entry: {refusal}")
-    silence = await ops.silences.add(
+    silence, announced = await ops.silences.add(
         matchers, duration, reason.strip() or "muted from Slack", f"slack:{command.user_id}"
     )
     log.info("chatops mute", user=command.user_id, silence=silence.id, matchers=dict(matchers))
@@ -77,6 +85,7 @@ async def mute(ops: ChatOps, command: Command, args: str) -> Reply:
     await _tell_thread(ops, command, silence, text)
     return Reply(
         f"{text} (until {when(silence.ends_at)}): {escape(silence.reason)}",
+        _warning(announced),
         note=f"Silence {code(silence.id)} · `{command.name} unmute {silence.id}` ends it.",
         in_channel=True,
     )
@@ -87,12 +96,19 @@ async def unmute(ops: ChatOps, command: Command, args: str) -> Reply:
     if not args or len(args.split()) != 1:
         raise UsageError("Give one silence id.")
     silence = next((s for s in await ops.silences.list() if s.id == args), None)
-    if silence is None or not await ops.silences.remove(args):
+    announced = None if silence is None else await ops.silences.remove(args)
+    if silence is None or announced is None:
         return Reply(f"No silence {code(args)}; `{command.name} silences` lists them.")
     log.info("chatops unmute", user=command.user_id, silence=silence.id)
     text = f":bell: {command.user} ended silence {code(silence.id)} on {_shown(silence)}"
     await _tell_thread(ops, command, silence, text)
-    return Reply(text, in_channel=True)
+    return Reply(text, _warning(announced), in_channel=True)
+
+
+def _warning(announced: Announced) -> tuple[str, ...]:
+    """A line for the answer when not every router confirmed the change."""
+    problem = unconfirmed(announced)
+    return () if problem is None else (f":warning: {escape(problem)}",)
 
 
 async def silences(ops: ChatOps, command: Command, args: str) -> Reply:

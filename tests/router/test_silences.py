@@ -18,6 +18,7 @@ from prometheus_client import REGISTRY
 from hub.backends.sqlite.state import SqliteState
 from hub.core.event import Event, Severity
 from hub.core.settings import Settings
+from hub.core.state import Announced
 from hub.router.silences import (
     REFRESH_SECONDS,
     Silence,
@@ -153,12 +154,13 @@ class Clock:
 async def test_store_adds_lists_and_removes(state: SqliteState) -> None:
     """A silence added is listed with its fields, and once removed it is gone."""
     store = SilenceStore(state)
-    made = await store.add({"source": "kapacitor"}, timedelta(hours=2), "disk swap", "alice")
+    made, announced = await store.add({"source": "kapacitor"}, timedelta(hours=2), "r", "alice")
+    assert announced == Announced(listeners=0, confirmed=0)
     assert re.fullmatch(r"[0-9a-f]{8}", made.id)
     assert made.ends_at - made.starts_at == timedelta(hours=2)
     assert await store.list() == (made,)
-    assert await store.remove(made.id) is True
-    assert await store.remove(made.id) is False
+    assert await store.remove(made.id) == Announced(listeners=0, confirmed=0)
+    assert await store.remove(made.id) is None
     assert await store.list() == ()
 
 
@@ -176,7 +178,7 @@ async def test_silence_is_in_force_only_between_start_and_end(state: SqliteState
     clock = Clock(T0)
     store = SilenceStore(state, refresh=0, clock=clock)
     later = T0 + timedelta(minutes=10)
-    made = await store.add({"labels.host": "web-1"}, timedelta(minutes=5), "r", "me", later)
+    made, _ = await store.add({"labels.host": "web-1"}, timedelta(minutes=5), "r", "me", later)
     assert await store.matching(kapacitor("web-1")) is None
     clock.now = later
     assert await store.matching(kapacitor("web-1")) == made
@@ -191,12 +193,36 @@ async def test_router_cache_sees_another_process_changes_after_refresh(
     """A store's cache picks up a silence another store added once its refresh interval passes."""
     router_side = SilenceStore(state, refresh=0.2)
     assert await router_side.matching(kapacitor("web-1")) is None
-    made = await SilenceStore(state).add({"source": "kapacitor"}, timedelta(hours=1), "r", "cli")
+    made, _ = await SilenceStore(state).add({"source": "kapacitor"}, timedelta(hours=1), "r", "cli")
     await asyncio.sleep(0.25)
     assert await router_side.matching(kapacitor("web-1")) == made
     await SilenceStore(state).remove(made.id)
     await asyncio.sleep(0.25)
     assert await router_side.matching(kapacitor("web-1")) is None
+
+
+async def test_a_change_is_in_the_router_cache_when_add_and_remove_return(
+    tmp_path: Path,
+) -> None:
+    """A router that loaded its silences holds another process's add and remove the moment
+    those return, with no polling (a refresh interval of an hour)."""
+    router_state, cli_state = SqliteState(tmp_path), SqliteState(tmp_path)
+    await router_state.start()
+    await cli_state.start()
+    try:
+        router_side = SilenceStore(router_state, refresh=3600)
+        await router_side.load()
+        assert await router_side.matching(kapacitor("web-1")) is None
+        made, announced = await SilenceStore(cli_state).add(
+            {"threadkey": "kapacitor:cpu:host=web-1"}, timedelta(hours=1), "r", "cli"
+        )
+        assert announced == Announced(listeners=1, confirmed=1)
+        assert await router_side.matching(kapacitor("web-1")) == made
+        assert await SilenceStore(cli_state).remove(made.id) == Announced(1, 1)
+        assert await router_side.matching(kapacitor("web-1")) is None
+    finally:
+        await cli_state.close()
+        await router_state.close()
 
 
 async def silence_cli(settings: Settings, *args: str) -> str:
@@ -323,7 +349,9 @@ async def test_routes_explain_shows_matching_silence_and_noise_control(
     (tmp_path / "data").mkdir()
     await state.start()
     try:
-        made = await SilenceStore(state).add({"source": "kapacitor"}, timedelta(hours=1), "r", "me")
+        made, _ = await SilenceStore(state).add(
+            {"source": "kapacitor"}, timedelta(hours=1), "r", "me"
+        )
         await SilenceStore(state).add({"source": "github"}, timedelta(hours=1), "other", "me")
     finally:
         await state.close()
