@@ -31,7 +31,7 @@ EXPLAIN_TIMEOUT = 5.0
 _MATCH_HELP = (
     "key=glob pairs, all of which must match (repeatable): source, type, severity, repo, "
     "branch, actor, state, subject, threadkey, labels.<name>; e.g. 'source=kapacitor "
-    "labels.host=web-1', 'severity=>=error'"
+    "labels.host=web-1', 'severity=>=error'; key==value matches a value exactly"
 )
 
 
