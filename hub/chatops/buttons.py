@@ -14,7 +14,7 @@ from hub.core.errors import DeliveryError
 from hub.core.log import get_logger
 from hub.deliverer.threads import Parent
 from hub.history.entries import Entry
-from hub.router.silences import Silence
+from hub.router.silences import Silence, literal, unconfirmed
 
 log = get_logger("hub.interactions")
 
@@ -98,8 +98,9 @@ async def mute(ops: ChatOps, click: Click) -> Reply | None:
         )
     if muted := await _thread_silence(ops, click.key):
         return Reply(f"Already muted until {when(muted.ends_at)} (silence {code(muted.id)}).")
-    silence = await ops.silences.add(
-        {"threadkey": click.key}, MUTE_FOR, "Mute 1h button", f"slack:{click.user_id}"
+    # The key is a literal, whatever it holds: `kapacitor:*` must not become a glob.
+    silence, announced = await ops.silences.add(
+        {"threadkey": literal(click.key)}, MUTE_FOR, "Mute 1h button", f"slack:{click.user_id}"
     )
     entry = await ops.history.get(click.event_id)
     found = await _parent(ops, click, entry)
@@ -109,14 +110,18 @@ async def mute(ops: ChatOps, click: Click) -> Reply | None:
     log.info("chatops mute button", user=click.user_id, key=click.key, silence=silence.id)
     text = f"Muted for 1h by {click.user} (silence {code(silence.id)})"
     line = f":mute: Muted until {when(silence.ends_at)} by {click.user}"
-    return await _show(ops, click, entry, found, notes, text, line)
+    problem = await _show(ops, click, entry, found, notes, text, line)
+    late = unconfirmed(announced)
+    if late is None:
+        return problem
+    return Reply(" ".join(r for r in (problem and problem.text, f"Muted, but {late}.") if r))
 
 
 async def _thread_silence(ops: ChatOps, threadkey: str) -> Silence | None:
     """The silence in force that mutes exactly this thread, if any."""
     now = datetime.now(UTC)
     for silence in await ops.silences.list():
-        if dict(silence.matchers) == {"threadkey": threadkey} and silence.active(now):
+        if dict(silence.matchers) == {"threadkey": literal(threadkey)} and silence.active(now):
             return silence
     return None
 

@@ -35,8 +35,8 @@ class Spec:
 
 async def _help(ops: ChatOps, command: Command, args: str) -> Reply:
     lines = [f"`{command.name} {spec.usage}` — {spec.summary}" for spec in COMMANDS.values()]
-    rules = "Anyone may mute a repo, branch, actor, subject, thread or label for up to 4h; "
-    rules += "longer or source-wide mutes and replay need HUB_SLACK_ADMINS."
+    rules = "Anyone may mute one thread, subject or repo (a literal `threadkey`, `subject` or "
+    rules += "`repo`) for up to 4h; wider or longer mutes and replay need HUB_SLACK_ADMINS."
     return Reply("*hub commands*", tuple(lines), note=rules)
 
 

@@ -10,38 +10,43 @@ from hub.chatops.context import ChatOps, Command
 from hub.chatops.reply import Reply, UsageError, code, escape, when
 from hub.core.log import get_logger
 from hub.core.settings import parse_duration
-from hub.router.silences import Silence, format_matchers, parse_matchers
+from hub.core.state import Announced
+from hub.router.silences import (
+    EXACT,
+    Silence,
+    format_matchers,
+    is_literal,
+    parse_matchers,
+    unconfirmed,
+)
 
 log = get_logger("hub.chatops")
 
 ANYONE_MAY_MUTE_FOR = timedelta(hours=4)
-"""Anyone may mute a scoped set of events up to this long; longer needs HUB_SLACK_ADMINS."""
-SCOPING_KEYS = frozenset({"repo", "branch", "actor", "subject", "threadkey"})
-"""Matcher keys (besides `labels.<name>`) that pin a mute to some subjects, not a whole source."""
+"""Anyone may mute one subject up to this long; longer needs HUB_SLACK_ADMINS."""
+PINNING_KEYS = ("threadkey", "subject", "repo")
+"""The matcher keys that, given a literal value, pin a mute to one subject of a source."""
 
 # The leading `key=glob` words of `/hub mute`; a value may be quoted to hold spaces.
 _MATCHERS = re.compile(r"""\s*(?:[^\s=]+=(?:"[^"]*"|'[^']*'|\S*)\s*)+""")
 
 
-def is_global(matchers: Mapping[str, str]) -> bool:
-    """Whether a mute reaches a whole source: no matcher pins a repo, branch, actor, subject,
-    threadkey or label to a value (a glob with at least one character besides `*` and `?`)."""
-    return not any(
-        (key in SCOPING_KEYS or key.startswith("labels."))
-        and not value.startswith("re:")
-        and value.strip("*?")
-        for key, value in matchers.items()
-    )
+def pins_one_subject(matchers: Mapping[str, str]) -> bool:
+    """Whether a threadkey, subject or repo matcher has a literal value (no `*`, `?` or `re:`,
+    or an exact `==` value): then the mute cannot reach more than that one subject."""
+    return any(is_literal(matchers[key]) for key in PINNING_KEYS if key in matchers)
 
 
 def mute_refusal(matchers: Mapping[str, str], duration: timedelta, admin: bool) -> str | None:
     """Why this user may not make this mute, or None when they may."""
     if admin:
         return None
-    if is_global(matchers):
+    if not pins_one_subject(matchers):
         return (
-            "A mute that no repo, branch, actor, subject, threadkey or label narrows "
-            "mutes a whole source: only HUB_SLACK_ADMINS may do that."
+            "Only HUB_SLACK_ADMINS may mute more than one subject. Anyone may mute one thread, "
+            "subject or repo: give `threadkey`, `subject` or `repo` a literal value, without "
+            "`*`, `?` or `re:` (`key==value` matches a value exactly), e.g. "
+            "`mute threadkey=kapacitor:cpu:host=web-1 1h`."
         )
     if duration > ANYONE_MAY_MUTE_FOR:
         return "Mutes longer than 4h need a user in HUB_SLACK_ADMINS."
@@ -68,7 +73,7 @@ async def mute(ops: ChatOps, command: Command, args: str) -> Reply:
     if refusal is not None:
         log.info("chatops mute refused", user=command.user_id, matchers=dict(matchers))
         return Reply(f":no_entry: {refusal}")
-    silence = await ops.silences.add(
+    silence, announced = await ops.silences.add(
         matchers, duration, reason.strip() or "muted from Slack", f"slack:{command.user_id}"
     )
     log.info("chatops mute", user=command.user_id, silence=silence.id, matchers=dict(matchers))
@@ -76,6 +81,7 @@ async def mute(ops: ChatOps, command: Command, args: str) -> Reply:
     await _tell_thread(ops, command, silence, text)
     return Reply(
         f"{text} (until {when(silence.ends_at)}): {escape(silence.reason)}",
+        _warning(announced),
         note=f"Silence {code(silence.id)} · `{command.name} unmute {silence.id}` ends it.",
         in_channel=True,
     )
@@ -86,12 +92,19 @@ async def unmute(ops: ChatOps, command: Command, args: str) -> Reply:
     if not args or len(args.split()) != 1:
         raise UsageError("Give one silence id.")
     silence = next((s for s in await ops.silences.list() if s.id == args), None)
-    if silence is None or not await ops.silences.remove(args):
+    announced = None if silence is None else await ops.silences.remove(args)
+    if silence is None or announced is None:
         return Reply(f"No silence {code(args)}; `{command.name} silences` lists them.")
     log.info("chatops unmute", user=command.user_id, silence=silence.id)
     text = f":bell: {command.user} ended silence {code(silence.id)} on {_shown(silence)}"
     await _tell_thread(ops, command, silence, text)
-    return Reply(text, in_channel=True)
+    return Reply(text, _warning(announced), in_channel=True)
+
+
+def _warning(announced: Announced) -> tuple[str, ...]:
+    """A line for the answer when not every router confirmed the change."""
+    problem = unconfirmed(announced)
+    return () if problem is None else (f":warning: {escape(problem)}",)
 
 
 async def silences(ops: ChatOps, command: Command, args: str) -> Reply:
@@ -121,5 +134,7 @@ def _who(created_by: str) -> str:
 async def _tell_thread(ops: ChatOps, command: Command, silence: Silence, text: str) -> None:
     """A mute of one thread is also written into that thread, when it is in this channel."""
     threadkey = silence.matchers.get("threadkey")
-    if threadkey and not any(c in threadkey for c in "*?") and not threadkey.startswith("re:"):
-        await ops.note_in_thread(command.channels, command.channel_id, threadkey, text)
+    if threadkey and is_literal(threadkey):
+        await ops.note_in_thread(
+            command.channels, command.channel_id, threadkey.removeprefix(EXACT), text
+        )

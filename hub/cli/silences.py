@@ -17,7 +17,13 @@ from hub.cli.common import settings as cli_settings
 from hub.core.errors import ConfigError
 from hub.core.event import Event
 from hub.core.settings import Settings, load_settings, parse_duration
-from hub.router.silences import Silence, SilenceStore, format_matchers, parse_matchers
+from hub.router.silences import (
+    Silence,
+    SilenceStore,
+    format_matchers,
+    parse_matchers,
+    unconfirmed,
+)
 
 T = TypeVar("T")
 
@@ -27,7 +33,7 @@ EXPLAIN_TIMEOUT = 5.0
 _MATCH_HELP = (
     "key=glob pairs, all of which must match (repeatable): source, type, severity, repo, "
     "branch, actor, state, subject, threadkey, labels.<name>; e.g. 'source=kapacitor "
-    "labels.host=web-1', 'severity=>=error'"
+    "labels.host=web-1', 'severity=>=error'; key==value matches a value exactly"
 )
 
 
@@ -80,12 +86,16 @@ def add(match: tuple[str, ...], duration: str, reason: str, created_by: str | No
         raise click.BadParameter("must be longer than 0", param_hint="--for")
     who = created_by or _login()
 
-    async def work(store: SilenceStore) -> str:
-        made = await store.add(matchers, length, reason, who)
+    async def work(store: SilenceStore) -> tuple[str, str | None]:
+        made, announced = await store.add(matchers, length, reason, who)
         until = made.ends_at.strftime("%Y-%m-%d %H:%M:%S %Z")
-        return f"silence {made.id} added until {until}: {format_matchers(made.matchers)}"
+        added = f"silence {made.id} added until {until}: {format_matchers(made.matchers)}"
+        return added, unconfirmed(announced)
 
-    click.echo(_run(work))
+    added, late = _run(work)
+    click.echo(added)
+    if late is not None:
+        click.echo(f"hub: warning: {late}", err=True)
 
 
 def _login() -> str:
@@ -118,10 +128,13 @@ def list_(as_json: bool) -> None:
 def remove(silence_id: str) -> None:
     """End silence ID now."""
 
-    if _run(lambda store: store.remove(silence_id)):
-        click.echo(f"silence {silence_id} removed")
-    else:
+    announced = _run(lambda store: store.remove(silence_id))
+    if announced is None:
         fail(f"no silence {silence_id!r} (see `hub silence list`)")
+    click.echo(f"silence {silence_id} removed")
+    late = unconfirmed(announced)
+    if late is not None:
+        click.echo(f"hub: warning: {late}", err=True)
 
 
 def explain_silences(event: Event) -> tuple[Silence | None, list[str]]:

@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Announced:
+    """What an announcement of a change reached: the processes listening for it, how many of
+    them confirmed they acted on it in time, and why it could not be sent, if it could not."""
+
+    listeners: int
+    confirmed: int
+    error: str = ""
+
+    @property
+    def complete(self) -> bool:
+        """Whether every listener confirmed."""
+        return not self.error and self.confirmed >= self.listeners
 
 
 class StateStore(Protocol):
@@ -44,3 +61,11 @@ class StateStore(Protocol):
 
     async def take(self, key: str) -> list[str]:
         """Atomically remove and return the whole list `key`, oldest first."""
+
+    async def listen(self, topic: str, act: Callable[[], Awaitable[None]]) -> None:
+        """Until `close`, run `act` after every announcement of `topic` by any process of this
+        hub, then confirm it to the announcer. Listening has begun when this returns."""
+
+    async def announce(self, topic: str, within: float) -> Announced:
+        """Tell every process listening on `topic` that it changed, and wait up to `within`
+        seconds for each to confirm it has acted on the change."""

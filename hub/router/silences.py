@@ -15,7 +15,7 @@ from typing import Any
 
 from hub.core.event import Event
 from hub.core.log import get_logger
-from hub.core.state import StateStore
+from hub.core.state import Announced, StateStore
 from hub.routes.matching import (
     MATCH_KEYS,
     Block,
@@ -31,16 +31,38 @@ log = get_logger("hub.silences")
 KEYS = (*(key for key in MATCH_KEYS if key != "labels"), "threadkey")
 """What a matcher may test, besides `labels.<name>`: the routes.yaml match keys and threadkey."""
 REFRESH_SECONDS = 2.0
-"""A router sees a silence added or removed anywhere within this long."""
+"""A router that missed the announcement of a change still sees it within this long."""
+CONFIRM_SECONDS = 2.0
+"""How long a change waits for every router to confirm it has read the silences again."""
+TOPIC = "silences"
+"""What a silence change is announced as (`StateStore.announce`)."""
 
 _PREFIX = "silence:"
 _VERSION = "silences-version"
 """Changed on every add and remove, so routers re-read the silences only when they change."""
 _EXAMPLE = "e.g. 'source=kapacitor labels.host=web-1'"
+EXACT = "="
+"""A value starting with this (`threadkey==kapacitor:*`) is matched exactly: no glob, no regex."""
+
+
+def literal(value: str) -> str:
+    """The matcher value that matches exactly `value` and nothing else, as plain as it can be."""
+    if "*" in value or "?" in value or value.startswith(("re:", EXACT)):
+        return EXACT + value
+    return value
+
+
+def is_literal(value: str) -> bool:
+    """Whether a matcher value matches one string only: an exact value or a glob without
+    wildcards (a `re:` regex never counts, whatever it says)."""
+    if value.startswith(EXACT):
+        return len(value) > len(EXACT)
+    return not value.startswith("re:") and "*" not in value and "?" not in value
 
 
 def parse_matchers(text: str) -> dict[str, str]:
-    """`key=glob` pairs separated by spaces (quote a value with spaces) as a dict; ValueError."""
+    """`key=glob` (or `key==exact value`) pairs separated by spaces (quote a value with spaces)
+    as a dict; ValueError."""
     try:
         tokens = shlex.split(text)
     except ValueError as exc:
@@ -70,11 +92,21 @@ def _condition(key: str, value: str) -> Condition:
         check_pattern(value)
         if key == "severity":
             return severity_condition([value])
+        if value.startswith(EXACT):
+            return _exact_condition(key, name, value[len(EXACT) :])
         if name != key:
             return label_condition(name, [value])
         return field_condition(key, [value])
     except ValueError as exc:
         raise ValueError(f"{key}: {exc}") from None
+
+
+def _exact_condition(key: str, name: str, exact: str) -> Condition:
+    """The condition that field `key` (or label `name`) is `exact`, character for character."""
+    if not exact:
+        raise ValueError(f"{EXACT!r} is an empty exact value")
+    condition = label_condition(name, [exact]) if name != key else field_condition(key, [exact])
+    return condition._replace(test=exact.__eq__, expected=f"exactly {exact!r}", admits=None)
 
 
 def format_matchers(matchers: Mapping[str, str]) -> str:
@@ -135,22 +167,30 @@ def _now() -> datetime:
 
 
 class SilenceStore:
-    """Silences in the state store (`silence:<id>`, expiring at their end), cached per process."""
+    """Silences in the state store (`silence:<id>`, expiring at their end), cached per process.
+
+    A change is in force on every router when `add` or `remove` returns: it is announced to the
+    routers (`load` listens), and each one confirms once it has read the silences again. A
+    router that misses an announcement still sees the change within `refresh` seconds.
+    """
 
     def __init__(
         self,
         state: StateStore,
         refresh: float = REFRESH_SECONDS,
         clock: Callable[[], datetime] = _now,
+        confirm_within: float = CONFIRM_SECONDS,
     ) -> None:
         self.state = state
         self.refresh = refresh
         self.clock = clock
+        self.confirm_within = confirm_within
         self._cache: tuple[Silence, ...] = ()
         self._version: str | None = None
         self._loaded = False
+        self._listening = False
         self._next_check = 0.0
-        self._first_load = asyncio.Lock()
+        self._reading = asyncio.Lock()
 
     async def add(
         self,
@@ -159,8 +199,9 @@ class SilenceStore:
         reason: str,
         created_by: str,
         starts_at: datetime | None = None,
-    ) -> Silence:
-        """Store a silence from `starts_at` (default now) for `duration`; ValueError if invalid."""
+    ) -> tuple[Silence, Announced]:
+        """Store a silence from `starts_at` (default now) for `duration`, and tell the routers;
+        ValueError if invalid."""
         if not matchers:
             raise ValueError(f"a silence needs at least one matcher, {_EXAMPLE}")
         if duration <= timedelta(0):
@@ -174,8 +215,7 @@ class SilenceStore:
             body = json.dumps(silence.to_dict())
             if await self.state.add(_PREFIX + silence.id, body, ttl):
                 break
-        await self._changed()
-        return silence
+        return silence, await self._changed()
 
     async def list(self) -> tuple[Silence, ...]:
         """Every silence that has not ended (active or starting later), soonest end first."""
@@ -191,21 +231,22 @@ class SilenceStore:
                 silences.append(silence)
         return tuple(sorted(silences, key=lambda s: (s.ends_at, s.id)))
 
-    async def remove(self, silence_id: str) -> bool:
-        """End the silence `silence_id` now; False when there is no such silence."""
+    async def remove(self, silence_id: str) -> Announced | None:
+        """End the silence `silence_id` now and tell the routers; None when there is none."""
         if await self.state.get(_PREFIX + silence_id) is None:
-            return False
+            return None
         await self.state.delete(_PREFIX + silence_id)
-        await self._changed()
-        return True
+        return await self._changed()
 
     async def load(self) -> None:
-        """Read the silences into the cache now (a router does this before it routes)."""
-        async with self._first_load:
-            await self._reload()
+        """Read the silences now and again on every change (a router does this before it routes)."""
+        if not self._listening:
+            self._listening = True
+            await self.state.listen(TOPIC, self._read)  # first: no change can fall in between
+        await self._read()
 
     async def matching(self, event: Event) -> Silence | None:
-        """The first silence in force that `event` matches, from a cache at most `refresh` s old.
+        """The first silence in force that `event` matches, from the cache.
 
         Until the silences have been read once this waits for them, and raises when the store
         does; after that a failed refresh keeps the last silences known.
@@ -218,10 +259,9 @@ class SilenceStore:
         return None
 
     async def _refresh(self) -> None:
+        """Read the silences the first time, and look for a change every `refresh` seconds."""
         if not self._loaded:
-            async with self._first_load:
-                if not self._loaded:
-                    await self._reload()
+            await self._read(only_if_changed=True)
             return
         now = time.monotonic()
         if now < self._next_check:
@@ -229,17 +269,45 @@ class SilenceStore:
         # Set first: events routed while this refresh runs use the silences known so far.
         self._next_check = now + self.refresh
         try:
-            await self._reload()
+            await self._read(only_if_changed=True)
         except Exception as exc:
             log.warning("could not refresh silences; using the last known", error=str(exc))
 
-    async def _reload(self) -> None:
-        """Read the silences again if any were added or removed since they were last read."""
-        version = await self.state.get(_VERSION)
-        if not self._loaded or version != self._version:
-            self._cache = await self.list()
-            self._version, self._loaded = version, True
-        self._next_check = time.monotonic() + self.refresh
+    async def _read(self, only_if_changed: bool = False) -> None:
+        """Read the silences into the cache (with `only_if_changed`, if any were added or
+        removed since the last read). One read at a time: an older one must not finish last."""
+        async with self._reading:
+            version = await self.state.get(_VERSION)
+            if not (only_if_changed and self._loaded and version == self._version):
+                self._cache = await self.list()
+                self._version, self._loaded = version, True
+            self._next_check = time.monotonic() + self.refresh
 
-    async def _changed(self) -> None:
+    async def _changed(self) -> Announced:
+        """Mark the change for polling routers, announce it, and wait for the routers."""
         await self.state.put(_VERSION, secrets.token_hex(8))
+        announced = await self.state.announce(TOPIC, self.confirm_within)
+        if not announced.complete:
+            log.warning(
+                "not every router confirmed a silence change",
+                listeners=announced.listeners,
+                confirmed=announced.confirmed,
+                error=announced.error,
+            )
+        return announced
+
+
+def unconfirmed(announced: Announced) -> str | None:
+    """What to tell whoever changed a silence when not every router confirmed it; else None."""
+    if announced.error:
+        return (
+            f"could not tell the routers ({announced.error}); "
+            f"they see the change within {REFRESH_SECONDS:g} s"
+        )
+    missing = announced.listeners - announced.confirmed
+    if missing <= 0:
+        return None
+    return (
+        f"{missing} of {announced.listeners} routers did not confirm the change within "
+        f"{CONFIRM_SECONDS:g} s; events they route may be posted for a few more seconds"
+    )

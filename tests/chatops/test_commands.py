@@ -18,7 +18,7 @@ from adapters.slack.verify import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 from hub.chatops.buttons import annotated
 from hub.chatops.context import Command
 from hub.chatops.reply import Reply
-from hub.chatops.silences import is_global, mute_refusal
+from hub.chatops.silences import mute_refusal, pins_one_subject
 from hub.router.silences import REFRESH_SECONDS
 from hub.testing import signing
 from hub.testing.fakeslack import Call, FakeSlack
@@ -215,25 +215,49 @@ def test_command_text_has_slacks_html_escapes_undone() -> None:
 @pytest.mark.parametrize(
     ("matchers", "expected"),
     [
-        ({"source": "kapacitor"}, True),
-        ({"source": "kapacitor", "type": "kapacitor.alert.*", "severity": ">=warning"}, True),
-        ({"source": "kapacitor", "labels.host": "*"}, True),
-        ({"repo": "re:acme/.*"}, True),
-        ({"source": "kapacitor", "labels.host": "web-1"}, False),
-        ({"threadkey": "kapacitor:cpu:host=web-1"}, False),
+        ({"threadkey": "kapacitor:cpu:host=web-1"}, True),
+        ({"threadkey": "=kapacitor:*"}, True),
+        ({"subject": "API-3F2", "source": "sentry"}, True),
+        ({"repo": "acme/api", "branch": "feature/*"}, True),
+        ({"repo": "acme/api", "labels.env": "re:.*"}, True),
+        ({"threadkey": "*:*"}, False),
+        ({"threadkey": "kapacitor:*"}, False),
+        ({"repo": "*/*"}, False),
+        ({"repo": "acme/ap?"}, False),
         ({"repo": "acme/*"}, False),
+        ({"repo": "re:acme/api"}, False),
+        ({"subject": "re:.*", "source": "sentry"}, False),
+        ({"threadkey": "="}, False),
+        ({"labels.env": "*o*"}, False),
+        ({"labels.env": "prod"}, False),
+        ({"source": "kapacitor", "labels.host": "web-1"}, False),
+        ({"branch": "main", "actor": "octocat"}, False),
+        ({"source": "kapacitor", "type": "kapacitor.alert.*", "severity": ">=warning"}, False),
     ],
 )
-def test_a_mute_is_global_unless_something_pins_its_subject(
+def test_only_a_literal_threadkey_subject_or_repo_pins_a_mute_to_one_subject(
     matchers: dict[str, str], expected: bool
 ) -> None:
-    """Only a literal repo, branch, actor, subject, threadkey or label keeps a mute local."""
-    assert is_global(matchers) is expected
+    """A mute pins one subject only through a threadkey, subject or repo without wildcards."""
+    assert pins_one_subject(matchers) is expected
 
 
-def test_anyone_may_mute_a_scoped_set_for_up_to_four_hours() -> None:
-    """Four hours on a label is allowed to everyone; a minute more needs an admin."""
-    scoped = {"labels.host": "web-1"}
+@pytest.mark.parametrize(
+    "matchers",
+    [{"threadkey": "*:*"}, {"repo": "*/*"}, {"labels.env": "*o*"}, {"labels.host": "web-1"}],
+)
+def test_a_non_admin_is_told_what_they_may_mute_instead(matchers: dict[str, str]) -> None:
+    """A wildcard mute is refused to a non-admin with the rule that would let it through."""
+    refusal = mute_refusal(matchers, timedelta(hours=4), admin=False)
+    assert refusal is not None
+    assert "Only HUB_SLACK_ADMINS may mute more than one subject" in refusal
+    assert "`threadkey`, `subject` or `repo` a literal value" in refusal
+    assert mute_refusal(matchers, timedelta(hours=4), admin=True) is None
+
+
+def test_anyone_may_mute_one_subject_for_up_to_four_hours() -> None:
+    """Four hours on one thread is allowed to everyone; a minute more needs an admin."""
+    scoped = {"threadkey": "kapacitor:cpu:host=web-1"}
     assert mute_refusal(scoped, timedelta(hours=4), admin=False) is None
     assert mute_refusal(scoped, timedelta(hours=4, minutes=1), admin=False) is not None
     assert mute_refusal(scoped, timedelta(days=7), admin=True) is None
@@ -429,11 +453,11 @@ async def test_why_of_an_unknown_event_says_so(
 async def test_a_mute_from_slack_stops_matching_events_and_unmute_brings_them_back(
     make_settings: SettingsFactory, slack: FakeSlack
 ) -> None:
-    """After `/hub mute labels.host=web-1 1h`, web-1 alerts stop reaching Slack; unmute resumes."""
+    """After a `/hub mute` of web-1's thread, its alerts stop reaching Slack; unmute ends it."""
     async with chatops_hub(make_settings) as hub:
-        muted = await command(hub, slack, "mute labels.host=web-1 1h deploy in progress")
+        muted = await command(hub, slack, "mute threadkey=kapacitor:cpu:host=web-1 1h deploy")
         assert muted["response_type"] == "in_channel"
-        assert "muted `labels.host=web-1` for 1h" in muted["text"]
+        assert "muted `threadkey=kapacitor:cpu:host=web-1` for 1h" in muted["text"]
         silence_id = muted["blocks"][-1]["elements"][0]["text"].split("`")[1]
         await asyncio.sleep(SETTLE)
         await post(hub, alert("web-1"))
@@ -457,8 +481,8 @@ async def test_anyone_may_not_mute_for_longer_than_four_hours(
 ) -> None:
     """A non-admin's 5h mute is refused to them alone; an admin's is made for all to see."""
     async with chatops_hub(make_settings) as hub:
-        refused = await command(hub, slack, "mute labels.host=web-1 5h", user=PERSON)
-        allowed = await command(hub, slack, "mute labels.host=web-1 5h", user=ADMIN)
+        refused = await command(hub, slack, "mute subject=cpu:host=web-1 5h", user=PERSON)
+        allowed = await command(hub, slack, "mute subject=cpu:host=web-1 5h", user=ADMIN)
         listed = await command(hub, slack, "silences")
     assert refused["response_type"] == "ephemeral"
     assert "HUB_SLACK_ADMINS" in refused["text"]
@@ -474,8 +498,27 @@ async def test_a_global_mute_needs_an_admin(
     async with chatops_hub(make_settings) as hub:
         refused = await command(hub, slack, "mute source=kapacitor 10m", user=PERSON)
         allowed = await command(hub, slack, "mute source=kapacitor 10m", user=ADMIN)
-    assert "whole source" in refused["text"]
+    assert "Only HUB_SLACK_ADMINS may mute more than one subject" in refused["text"]
     assert allowed["response_type"] == "in_channel"
+
+
+@live
+@pytest.mark.parametrize(
+    "matchers", ["threadkey=*:*", "repo=*/*", "labels.env=*o*", "threadkey=kapacitor:*"]
+)
+async def test_a_wildcard_mute_by_a_non_admin_is_refused_and_silences_nothing(
+    make_settings: SettingsFactory, slack: FakeSlack, matchers: str
+) -> None:
+    """A pattern that could match every subject is refused to a non-admin: alerts still post."""
+    async with chatops_hub(make_settings) as hub:
+        refused = await command(hub, slack, f"mute {matchers} 4h", user=PERSON)
+        listed = await command(hub, slack, "silences")
+        await post(hub, alert("web-1"))
+        await slack.wait_until(lambda: len(posts_about(slack, "web-1")) == 1, timeout=15)
+    assert refused["response_type"] == "ephemeral"
+    assert refused["text"].startswith(":no_entry: Only HUB_SLACK_ADMINS may mute more than one")
+    assert "give `threadkey`, `subject` or `repo` a literal value" in refused["text"]
+    assert listed["text"] == "No silences: every matching event is posted."
 
 
 @live
@@ -578,6 +621,46 @@ async def test_mute_1h_silences_the_thread_and_says_so_in_place_and_in_the_threa
     assert reply.text.startswith(f"Muted for 1h by <@{PERSON}> (silence `")
     assert len(posts_about(slack, "web-1")) == 1, "the muted thread got nothing after the parent"
     assert "threadkey=kapacitor:cpu:host=web-1" in shown(listed)
+
+
+@live
+async def test_mute_1h_on_a_thread_whose_key_holds_a_wildcard_mutes_that_thread_alone(
+    make_settings: SettingsFactory, slack: FakeSlack
+) -> None:
+    """Mute 1h on the alert `cpu:host=web-*` makes a literal silence: web-1 still posts."""
+    async with chatops_hub(make_settings) as hub:
+        await wait_delivered(hub, await post(hub, alert("web-*")))
+        parent = slack.posts()[0]
+        await press(hub, slack, parent, "hub_mute_1h", PERSON)
+        await slack.wait_until(lambda: len(slack.updates()) == 1 and len(slack.posts()) == 2, 10)
+        listed = await command(hub, slack, "silences")
+        await asyncio.sleep(SETTLE)
+        muted = await post(hub, alert("web-*", level="WARNING"))
+        await post(hub, alert("web-1"))
+        await slack.wait_until(lambda: len(posts_about(slack, "web-1")) == 1, timeout=15)
+        await wait_routed(hub, muted)
+        entry = await event_entry(hub, muted)
+    assert "threadkey='=kapacitor:cpu:host=web-*'" in shown(listed)
+    assert entry["status"] == "silenced"
+    assert len(posts_about(slack, "web-*")) == 1, "the muted thread got nothing after the parent"
+
+
+async def event_entry(hub: RunningHub, event_id: str) -> dict[str, Any]:
+    """The live API's entry for `event_id`."""
+    async with hub.http.get(f"{hub.ops_url}/api/events/{event_id}") as resp:
+        assert resp.status == 200
+        entry: dict[str, Any] = await resp.json()
+    return entry
+
+
+async def wait_routed(hub: RunningHub, event_id: str) -> None:
+    """Poll the ops API until the router has decided on `event_id` (routed or silenced)."""
+    for _ in range(150):
+        async with hub.http.get(f"{hub.ops_url}/api/events/{event_id}") as resp:
+            if resp.status == 200 and (await resp.json())["status"] != "received":
+                return
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"{event_id} was not routed")
 
 
 @live

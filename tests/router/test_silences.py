@@ -19,11 +19,13 @@ from hub.backends.sqlite.state import SqliteState
 from hub.core.event import Event
 from hub.core.settings import Settings
 from hub.core.severity import Severity
+from hub.core.state import Announced
 from hub.router.silences import (
     REFRESH_SECONDS,
     Silence,
     SilenceStore,
     format_matchers,
+    literal,
     parse_matchers,
 )
 from hub.testing.fakeslack import FakeSlack
@@ -109,6 +111,29 @@ def test_threadkey_matcher_mutes_one_thread() -> None:
     assert not silence.matches(kapacitor("web-2"))
 
 
+@pytest.mark.parametrize("key", ["kapacitor:*", "kapacitor:cpu:host=web-?", "re:x", "=x"])
+def test_a_literal_matcher_matches_its_own_thread_and_no_other(key: str) -> None:
+    """literal() of a threadkey holding `*`, `?`, `re:` or `=` matches that key exactly."""
+    silence = Silence("s", {"threadkey": literal(key)}, T0, T0 + timedelta(1))
+    own = kapacitor("web-1").model_copy(update={"threadkey": key})
+    other = kapacitor("web-1").model_copy(update={"threadkey": key.replace("*", "cpu") + "1"})
+    assert silence.matches(own)
+    assert not silence.matches(other)
+    assert not silence.matches(kapacitor("web-1"))
+    assert parse_matchers(format_matchers(silence.matchers)) == silence.matchers
+
+
+def test_a_plain_key_stays_plain_and_an_exact_value_can_be_typed() -> None:
+    """literal() leaves a key without special characters alone; `key==value` is exact."""
+    assert literal("kapacitor:cpu:host=web-1") == "kapacitor:cpu:host=web-1"
+    assert parse_matchers("threadkey==kapacitor:* labels.host==web-?") == {
+        "threadkey": "=kapacitor:*",
+        "labels.host": "=web-?",
+    }
+    with pytest.raises(ValueError, match="threadkey: '=' is an empty exact value"):
+        parse_matchers("threadkey==")
+
+
 def test_silence_round_trips_through_json() -> None:
     """to_dict/from_dict keep every field, and format_matchers reads back with parse_matchers."""
     silence = Silence("s", {"subject": "a b", "source": "x"}, T0, T0 + timedelta(1), "why", "me")
@@ -130,12 +155,13 @@ class Clock:
 async def test_store_adds_lists_and_removes(state: SqliteState) -> None:
     """A silence added is listed with its fields, and once removed it is gone."""
     store = SilenceStore(state)
-    made = await store.add({"source": "kapacitor"}, timedelta(hours=2), "disk swap", "alice")
+    made, announced = await store.add({"source": "kapacitor"}, timedelta(hours=2), "r", "alice")
+    assert announced == Announced(listeners=0, confirmed=0)
     assert re.fullmatch(r"[0-9a-f]{8}", made.id)
     assert made.ends_at - made.starts_at == timedelta(hours=2)
     assert await store.list() == (made,)
-    assert await store.remove(made.id) is True
-    assert await store.remove(made.id) is False
+    assert await store.remove(made.id) == Announced(listeners=0, confirmed=0)
+    assert await store.remove(made.id) is None
     assert await store.list() == ()
 
 
@@ -153,7 +179,7 @@ async def test_silence_is_in_force_only_between_start_and_end(state: SqliteState
     clock = Clock(T0)
     store = SilenceStore(state, refresh=0, clock=clock)
     later = T0 + timedelta(minutes=10)
-    made = await store.add({"labels.host": "web-1"}, timedelta(minutes=5), "r", "me", later)
+    made, _ = await store.add({"labels.host": "web-1"}, timedelta(minutes=5), "r", "me", later)
     assert await store.matching(kapacitor("web-1")) is None
     clock.now = later
     assert await store.matching(kapacitor("web-1")) == made
@@ -168,12 +194,36 @@ async def test_router_cache_sees_another_process_changes_after_refresh(
     """A store's cache picks up a silence another store added once its refresh interval passes."""
     router_side = SilenceStore(state, refresh=0.2)
     assert await router_side.matching(kapacitor("web-1")) is None
-    made = await SilenceStore(state).add({"source": "kapacitor"}, timedelta(hours=1), "r", "cli")
+    made, _ = await SilenceStore(state).add({"source": "kapacitor"}, timedelta(hours=1), "r", "cli")
     await asyncio.sleep(0.25)
     assert await router_side.matching(kapacitor("web-1")) == made
     await SilenceStore(state).remove(made.id)
     await asyncio.sleep(0.25)
     assert await router_side.matching(kapacitor("web-1")) is None
+
+
+async def test_a_change_is_in_the_router_cache_when_add_and_remove_return(
+    tmp_path: Path,
+) -> None:
+    """A router that loaded its silences holds another process's add and remove the moment
+    those return, with no polling (a refresh interval of an hour)."""
+    router_state, cli_state = SqliteState(tmp_path), SqliteState(tmp_path)
+    await router_state.start()
+    await cli_state.start()
+    try:
+        router_side = SilenceStore(router_state, refresh=3600)
+        await router_side.load()
+        assert await router_side.matching(kapacitor("web-1")) is None
+        made, announced = await SilenceStore(cli_state).add(
+            {"threadkey": "kapacitor:cpu:host=web-1"}, timedelta(hours=1), "r", "cli"
+        )
+        assert announced == Announced(listeners=1, confirmed=1)
+        assert await router_side.matching(kapacitor("web-1")) == made
+        assert await SilenceStore(cli_state).remove(made.id) == Announced(1, 1)
+        assert await router_side.matching(kapacitor("web-1")) is None
+    finally:
+        await cli_state.close()
+        await router_state.close()
 
 
 async def silence_cli(settings: Settings, *args: str) -> str:
@@ -300,7 +350,9 @@ async def test_routes_explain_shows_matching_silence_and_noise_control(
     (tmp_path / "data").mkdir()
     await state.start()
     try:
-        made = await SilenceStore(state).add({"source": "kapacitor"}, timedelta(hours=1), "r", "me")
+        made, _ = await SilenceStore(state).add(
+            {"source": "kapacitor"}, timedelta(hours=1), "r", "me"
+        )
         await SilenceStore(state).add({"source": "github"}, timedelta(hours=1), "other", "me")
     finally:
         await state.close()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 import redis.asyncio as redis
 
+from hub.backends.redis.notices import RedisNotices
 from hub.core.batching import TurnBatch
+from hub.core.state import Announced
 
 
 class RedisState:
@@ -18,15 +21,20 @@ class RedisState:
         self.prefix = prefix + ":"
         self._redis: redis.Redis | None = None
         self._batch: TurnBatch[tuple[Any, ...], Any] | None = None
+        self._notices: RedisNotices | None = None
 
     async def start(self) -> None:
         """Connect and check the server answers."""
         self._redis = redis.Redis.from_url(self.url, decode_responses=True)
         self._batch = TurnBatch(self._pipelined)
+        self._notices = RedisNotices(self._redis, self.prefix)
         await self.ping()
 
     async def close(self) -> None:
-        """Close the connection pool."""
+        """Stop listening, then close the connection pool."""
+        if self._notices is not None:
+            await self._notices.close()
+            self._notices = None
         if self._batch is not None:
             await self._batch.close()
             self._batch = None
@@ -100,6 +108,20 @@ class RedisState:
             pipe.delete(name)
             values, _ = await pipe.execute()
         return [str(v) for v in values]
+
+    @property
+    def _n(self) -> RedisNotices:
+        if self._notices is None:
+            raise ConnectionError("state store not started")
+        return self._notices
+
+    async def listen(self, topic: str, act: Callable[[], Awaitable[None]]) -> None:
+        """Hear announcements from every process on this Redis and prefix (pub/sub)."""
+        await self._n.listen(topic, act)
+
+    async def announce(self, topic: str, within: float) -> Announced:
+        """PUBLISH to the listeners of `topic`; count their confirmations."""
+        return await self._n.announce(topic, within)
 
 
 def _glob_escape(text: str) -> str:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
 from hub.backends.sqlite.db import SqliteDb
+from hub.backends.sqlite.notices import SocketNotices
 from hub.core import jsonio
 from hub.core.batching import TurnBatch
+from hub.core.state import Announced
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv (
@@ -38,13 +41,15 @@ class SqliteState:
         self.db = SqliteDb(data_dir / "state.db", SCHEMA)
         self._writes = 0
         self._gets: TurnBatch[str, str | None] = TurnBatch(self._get_many)
+        self._notices = SocketNotices(data_dir)
 
     async def start(self) -> None:
         """Open the file."""
         await self.db.open()
 
     async def close(self) -> None:
-        """Answer the gets already asked, then close the file."""
+        """Stop listening, answer the gets already asked, then close the file."""
+        await self._notices.close()
         await self._gets.close()
         await self.db.close()
 
@@ -119,6 +124,14 @@ class SqliteState:
             [("DELETE FROM lists WHERE key = ? RETURNING seq, value", (key,))]
         )
         return [str(v) for _, v in sorted(rows)]
+
+    async def listen(self, topic: str, act: Callable[[], Awaitable[None]]) -> None:
+        """Hear announcements from every process of this data directory (a unix socket)."""
+        await self._notices.listen(topic, act)
+
+    async def announce(self, topic: str, within: float) -> Announced:
+        """Tell every process of this data directory listening on `topic`; count confirmations."""
+        return await self._notices.announce(topic, within)
 
     def _sweep(self, now: float) -> list[tuple[str, tuple[float]]]:
         """Every 1,000th write also removes expired rows, so the file stays bounded."""
