@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from adapters.slack.view import View, ViewFor, generic
+from adapters.slack.views import ansible as slack_ansible
 from adapters.slack.views import github as slack_github
 from adapters.slack.views import kapacitor as slack_kapacitor
 from adapters.slack.views import sentry as slack_sentry
@@ -14,6 +15,7 @@ VIEWS: dict[str, ViewFor] = {
     "travis": slack_travis.view,
     "kapacitor": slack_kapacitor.view,
     "sentry": slack_sentry.view,
+    "ansible": slack_ansible.view,
 }
 """Source name → its view. A new source adds one line here, or nothing and reads generically."""
 

@@ -16,6 +16,7 @@ SAMPLES = {
     "travis": ("build",),
     "kapacitor": ("alert",),
     "sentry": ("issue",),
+    "ansible": ("playbook",),
 }
 
 
@@ -45,6 +46,10 @@ def sample_request(source: str, kind: str, settings: Settings) -> tuple[dict[str
         if settings.sentry_client_secret:
             secret = settings.sentry_client_secret.encode()
             headers["Sentry-Hook-Signature"] = hmac.new(secret, body, hashlib.sha256).hexdigest()
+    elif source == "ansible":
+        if settings.ansible_secret:
+            digest = hmac.new(settings.ansible_secret.encode(), body, hashlib.sha256).hexdigest()
+            headers["X-Hub-Signature-256"] = f"sha256={digest}"
     elif source == "kapacitor":
         if settings.kapacitor_token:
             headers["Authorization"] = f"Bearer {settings.kapacitor_token}"

@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     )
     travis_public_key: str | None = Field(None, validation_alias=_env("HUB_TRAVIS_PUBLIC_KEY"))
     kapacitor_token: str | None = Field(None, validation_alias=_env("HUB_KAPACITOR_TOKEN"))
+    ansible_secret: str | None = Field(None, validation_alias=_env("HUB_ANSIBLE_SECRET"))
     allow_unsigned: Annotated[frozenset[str], NoDecode] = Field(
         frozenset(), validation_alias=_env("HUB_ALLOW_UNSIGNED")
     )

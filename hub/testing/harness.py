@@ -75,6 +75,7 @@ def hub_settings(tmp_path: Path, slack_url: str, routes: str, **overrides: Any) 
         "sentry_client_secret": signing.SENTRY_SECRET,
         "travis_public_key": signing.travis_public_pem(),
         "kapacitor_token": signing.KAPACITOR_TOKEN,
+        "ansible_secret": signing.ANSIBLE_SECRET,
         "shutdown_grace": "5s",
         "log_level": "warning",
     }

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 GITHUB_SECRET = "test-github-secret"
 SENTRY_SECRET = "test-sentry-client-secret"
 KAPACITOR_TOKEN = "test-kapacitor-token"
+ANSIBLE_SECRET = "test-ansible-secret"
 
 
 @cache
@@ -91,6 +92,17 @@ def kapacitor(body: bytes) -> Signed:
     return Signed("kapacitor", "/hooks/kapacitor", headers, body)
 
 
+def ansible(body: bytes) -> Signed:
+    """A run event as hub's Ansible callback plugin posts it, signed with X-Hub-Signature-256."""
+    digest = hmac.new(ANSIBLE_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Hub-Signature-256": f"sha256={digest}",
+        "User-Agent": "hub-ansible-callback/1 ansible-core/2.19.14",
+    }
+    return Signed("ansible", "/hooks/ansible", headers, body)
+
+
 def for_fixture(path: Path) -> Signed:
     """The signed request for one shared fixture file, by its folder and name."""
     body = path.read_bytes()
@@ -105,6 +117,8 @@ def for_fixture(path: Path) -> Signed:
         return travis(body, slug)
     if sender == "kapacitor":
         return kapacitor(body)
+    if sender == "ansible":
+        return ansible(body)
     raise ValueError(f"no signing rule for {path}")
 
 

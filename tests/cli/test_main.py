@@ -142,3 +142,26 @@ async def test_send_sample_posts_a_signed_sample_that_reaches_slack(
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith("202 ")
         await slack.wait_for(1, timeout=15, channel="#firehose")
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("profile", ["embedded"], indirect=True)
+async def test_send_sample_ansible_posts_a_signed_failed_run(
+    make_settings: SettingsFactory, slack: FakeSlack
+) -> None:
+    """`hub send-sample ansible` posts a failed playbook run signed with HUB_ANSIBLE_SECRET."""
+    settings = make_settings('version: 1\ndefaults: {unrouted: "#firehose"}\nroutes: []\n')
+    async with run_hub(settings):
+        result = await asyncio.to_thread(
+            subprocess.run,
+            [hub_cli(), "send-sample", "ansible"],
+            env=cli_env(settings),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert '"type": "ansible.playbook.failed"' in result.stdout
+        await slack.wait_for(1, timeout=15, channel="#firehose")
+    assert "failed on web-2: task 'restart api'" in slack.posts()[0].text

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from adapters import kapacitor, travis
+from adapters import ansible, kapacitor, travis
 from adapters.github import adapter as github
 from adapters.sentry import adapter as sentry
 from adapters.slack.render import render, render_digest, render_reply
@@ -38,6 +38,7 @@ ADAPTERS: dict[str, SourceAdapter] = {
     "travis": travis.ADAPTER,
     "kapacitor": kapacitor.ADAPTER,
     "sentry": sentry.ADAPTER,
+    "ansible": ansible.ADAPTER,
 }
 PATHS = sorted(p for p in FIXTURES.glob("*/*.json") if p.parent.name in ADAPTERS)
 NAMES = [f"{p.parent.name}/{p.name}" for p in PATHS]
