@@ -31,8 +31,12 @@ from adapters.slack.blocks import (
     truncate,
 )
 from adapters.slack.buttons import LINK_ACTION_PREFIX, actionable, chatops_buttons
-from adapters.slack.sources import view_of
-from adapters.slack.view import View
+from adapters.slack.view import View, ViewFor, generic
+from adapters.slack.views import ansible as slack_ansible
+from adapters.slack.views import github as slack_github
+from adapters.slack.views import kapacitor as slack_kapacitor
+from adapters.slack.views import sentry as slack_sentry
+from adapters.slack.views import travis as slack_travis
 from hub.core.event import Event
 from hub.core.severity import Severity
 
@@ -63,6 +67,21 @@ MAX_DIGEST_LINES = 40
 MAX_DIGEST_TITLE = 150
 MAX_REASON = 100
 DIGEST_BUDGET = 20_000  # characters of event lines, so a digest stays well under 40k
+
+
+VIEWS: dict[str, ViewFor] = {
+    "github": slack_github.view,
+    "travis": slack_travis.view,
+    "kapacitor": slack_kapacitor.view,
+    "sentry": slack_sentry.view,
+    "ansible": slack_ansible.view,
+}
+"""Source name → its view. A new source adds one line here, or nothing and reads generically."""
+
+
+def view_of(event: Event) -> View:
+    """What `event` shows in Slack, chosen by its source."""
+    return VIEWS.get(event.source, generic)(event)
 
 
 def render(

@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 
 from adapters.ansible import ADAPTER
 from adapters.registry import SOURCES
-from adapters.slack.render import render, render_reply
-from adapters.slack.sources import view_of
+from adapters.slack.render import render, render_reply, view_of
 from hub.core.errors import BadPayload, UnsupportedMediaType, VerificationError
 from hub.core.event import Event, Severity
 from hub.core.sources import body_id

@@ -19,9 +19,9 @@ from adapters.ansible import ADAPTER
 from hub.core.event import Event
 from hub.core.sources import WebhookRequest
 from hub.testing import signing
+from hub.testing.harness import free_port
 from tests.adapter_support import RECEIVED
 from tests.ansible_support import ansible_env, run_playbook, write_playbook
-from tests.harness import free_port
 from tests.paths import FIXTURES
 
 SECRET = signing.ANSIBLE_SECRET

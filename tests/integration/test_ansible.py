@@ -10,9 +10,9 @@ import pytest
 
 from hub.testing import signing
 from hub.testing.fakeslack import Call, FakeSlack
+from hub.testing.harness import run_hub
 from tests.ansible_support import ansible_env, run_playbook, write_playbook
 from tests.conftest_integration import SettingsFactory
-from tests.harness import run_hub
 
 pytestmark = pytest.mark.integration
 
