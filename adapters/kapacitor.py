@@ -56,6 +56,10 @@ class KapacitorAdapter:
         if not secret or not hmac.compare_digest(given, secret.encode("utf-8", "surrogatepass")):
             raise VerificationError("the token does not match HUB_KAPACITOR_TOKEN")
 
+    def signed_content(self, request: WebhookRequest) -> bytes | None:
+        """None: a token signs nothing; the event id, a hash of the body, dedups a replay."""
+        return None
+
     def normalize(self, request: WebhookRequest) -> Event:
         """The `kapacitor.alert.<level>` event of one alert post."""
         # With an alert-template configured Kapacitor sets no Content-Type at all.

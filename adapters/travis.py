@@ -75,6 +75,10 @@ class TravisAdapter:
                 " key from your Travis API's /config (notifications.webhook.public_key)"
             ) from None
 
+    def signed_content(self, request: WebhookRequest) -> bytes:
+        """The payload: Travis signs no delivery id and no time."""
+        return _signed_payload(request)
+
     def normalize(self, request: WebhookRequest) -> Event:
         """The `travis.build.<state>` event of one build notification."""
         raw = _signed_payload(request)

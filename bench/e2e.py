@@ -52,6 +52,7 @@ def events(count: int, start: int, channels: int = CHANNELS) -> list[signing.Sig
             **payload.get("repository", {}),
             "full_name": f"acme/r{n % channels}",
         }
+        payload["hub_bench_n"] = n  # each body its own: hub accepts a signed body once a day
         kind = template.fixture.split("/")[-1].split(".", 1)[0]
         body = json.dumps(payload).encode()
         found.append(signing.github(body, kind, delivery=f"00000000-0000-4000-8000-{n:012d}"))

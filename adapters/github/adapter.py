@@ -91,6 +91,10 @@ class GitHubAdapter:
                 f"equals {self.secret_env} and that nothing rewrites the body in transit"
             )
 
+    def signed_content(self, request: WebhookRequest) -> bytes:
+        """The body: GitHub signs neither X-GitHub-Delivery nor X-GitHub-Event."""
+        return request.body
+
     def normalize(self, request: WebhookRequest) -> Event:
         """Turn a GitHub delivery into an `Event`; raise `BadPayload`/`UnsupportedMediaType`."""
         event = slug(_header(request.headers, "X-GitHub-Event"))

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 import aiohttp
 from aiohttp import web
 
-from adapters.slack.verify import verify
+from adapters.slack.verify import MAX_AGE_SECONDS, TIMESTAMP_HEADER, verify
 from hub.chatops.buttons import click_of, press
 from hub.chatops.context import ChatOps, Command
 from hub.chatops.reply import Later, Reply, escape
@@ -32,6 +34,9 @@ FAILED = (
     ":warning: hub could not finish that: its broker or state store did not answer. "
     "Try again, or see hub's log."
 )
+REPLAYED = "That request was already handled; nothing was done again."
+SIGNED_TTL = timedelta(seconds=2 * MAX_AGE_SECONDS + 60)
+"""A signature passes from 5 minutes before its timestamp to 5 after; a minute for clocks."""
 
 
 class Background:
@@ -88,6 +93,8 @@ class ChatOpsEndpoints:
             form = await self._verified_form(request)
         except HubError as exc:
             return _error(exc)
+        except _NotActed as exc:
+            return web.json_response(Reply(exc.answer).to_json())
         command = Command.from_form(form)
         log.info("chatops command", user=command.user_id, command=command.text.split(" ")[0])
         answer = await _guarded(lambda: self.run(self.ops, command))
@@ -105,6 +112,8 @@ class ChatOpsEndpoints:
                 raise ValueError("not an object")
         except HubError as exc:
             return _error(exc)
+        except _NotActed:
+            return web.Response(status=200)
         except ValueError:
             return _error(BadPayload("expected a form field payload=<JSON object>, as Slack sends"))
         click = click_of(payload)
@@ -125,7 +134,23 @@ class ChatOpsEndpoints:
             fields = parse_qs(body.decode(), keep_blank_values=True, strict_parsing=bool(body))
         except (UnicodeDecodeError, ValueError):
             raise BadPayload("expected a form-encoded body, as Slack sends") from None
+        await self._first_time(request.headers[TIMESTAMP_HEADER], body)
         return {key: values[0] for key, values in fields.items()}
+
+    async def _first_time(self, timestamp: str, body: bytes) -> None:
+        """Return if this signed request was not seen before; else raise `_NotActed`.
+
+        The mark is in the state store, so every receiver process refuses the same replay.
+        """
+        signed = hashlib.sha256(f"{timestamp}:".encode() + body).hexdigest()
+        try:
+            first = await self.ops.state.add(f"slack-signed:{signed}", "1", SIGNED_TTL)
+        except Exception as exc:
+            log.error("chatops: state store did not answer", error=str(exc))
+            raise _NotActed(FAILED) from None
+        if not first:
+            log.warning("chatops: a signed Slack request was replayed; not acted on")
+            raise _NotActed(REPLAYED)
 
     async def _finish(self, work: Callable[[], Awaitable[Reply | None]], url: str) -> None:
         """Run slow work and post its reply (if any) to Slack's response_url."""
@@ -158,6 +183,14 @@ async def _guarded(work: Callable[[], Awaitable[T]]) -> T | Reply:
     except Exception as exc:
         log.error("chatops work failed", error=str(exc), kind=type(exc).__name__)
         return Reply(FAILED)
+
+
+class _NotActed(Exception):
+    """A verified request hub does not act on: a replay, or one it could not check."""
+
+    def __init__(self, answer: str) -> None:
+        super().__init__(answer)
+        self.answer = answer
 
 
 class _Off(HubError):

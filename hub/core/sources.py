@@ -44,6 +44,14 @@ class SourceAdapter(Protocol):
     def normalize(self, request: WebhookRequest) -> Event:
         """Turn a verified request into an `Event`; raise `BadPayload`/`UnsupportedMediaType`."""
 
+    def signed_content(self, request: WebhookRequest) -> bytes | None:
+        """What a verified signature covers, when it binds no unique id and time; else None.
+
+        The receiver accepts these bytes once per dedup window, so a captured request cannot be
+        posted again under a fresh delivery id, timestamp or event header. None when a replay
+        cannot post again (the sender signs an id and a time), or when nothing is signed.
+        """
+
 
 def body_id(source: str, body: bytes) -> str:
     """A stable event id for senders without a delivery id: a hash of source and body."""

@@ -35,8 +35,10 @@ class StateStore(Protocol):
     async def ping(self) -> None:
         """Raise unless the store answers."""
 
-    async def add(self, key: str, value: str, ttl: timedelta | None = None) -> bool:
-        """Set `key` only if absent; True when this call set it."""
+    async def add(
+        self, key: str, value: str, ttl: timedelta | None = None, durable: bool = True
+    ) -> bool:
+        """Set `key` only if absent; True when this call set it (`durable` as for `put`)."""
 
     async def put(
         self, key: str, value: str, ttl: timedelta | None = None, durable: bool = True

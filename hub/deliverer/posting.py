@@ -28,6 +28,11 @@ POSTED_TTL = timedelta(days=7)
 T = TypeVar("T")
 
 
+def mark_key(kind: str, event: Event, channel: str) -> str:
+    """The state key of a `posted` or `posting` mark: ids are unique per source, not across."""
+    return f"{kind}:{event.source}:{event.id}:{channel}"
+
+
 class Failed(Exception):
     """A delivery failed for good: dead-letter it with `reason` and the errors seen."""
 
@@ -73,8 +78,8 @@ class Poster:
     ) -> tuple[Awaitable[str | None], Awaitable[str | None]]:
         # Asked together, the store answers both in one round trip (hub.batching).
         return (
-            self.state.get(f"posted:{event.id}:{channel}"),
-            self.state.get(f"posting:{event.id}:{channel}"),
+            self.state.get(mark_key("posted", event, channel)),
+            self.state.get(mark_key("posting", event, channel)),
         )
 
     async def _seen(
@@ -99,13 +104,13 @@ class Poster:
     async def intend(self, events: Sequence[Event], channel: str) -> None:
         """Record that these events are about to be posted (for crash reconciliation)."""
         await _together(
-            [self.state.put(f"posting:{e.id}:{channel}", "1", POSTED_TTL) for e in events]
+            [self.state.put(mark_key("posting", e, channel), "1", POSTED_TTL) for e in events]
         )
 
     async def mark_posted(self, events: Sequence[Event], channel: str) -> None:
         """Record, right after Slack accepted, that these events are in this channel."""
         await _together(
-            [self.state.put(f"posted:{e.id}:{channel}", "1", POSTED_TTL) for e in events]
+            [self.state.put(mark_key("posted", e, channel), "1", POSTED_TTL) for e in events]
         )
 
     # -- the three shapes of delivery ------------------------------------------------------

@@ -159,7 +159,7 @@ class Deliverer:
             events = [d.event for d in deliveries]
             reason = "burst"
         # The same event can be queued twice (a router redelivery); list it once.
-        unique = list({e.id: e for e in events}.values())
+        unique = list({(e.source, e.id): e for e in events}.values())
         # Asked together, the store answers them in one round trip (hub.batching).
         seen = await asyncio.gather(*(self.poster.already_posted(e, channel) for e in unique))
         fresh = [e for e, posted in zip(unique, seen, strict=True) if not posted]

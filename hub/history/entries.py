@@ -129,8 +129,8 @@ class History(Protocol):
     async def recent(self, limit: int = 100, where: Filter | None = None) -> list[Entry]:
         """The newest entries first."""
 
-    async def get(self, event_id: str) -> Entry | None:
-        """One event's entry."""
+    async def get(self, event_id: str, source: str | None = None) -> Entry | None:
+        """One event's entry: of `source`, or (None) the newest of any source with this id."""
 
     def subscribe(self) -> AsyncIterator[Entry]:
         """Every entry as it changes, from now on, until the iterator is closed."""
@@ -141,7 +141,10 @@ class MemoryHistory:
 
     def __init__(self, capacity: int = 5000) -> None:
         self.capacity = capacity
-        self._entries: OrderedDict[str, Entry] = OrderedDict()
+        # Keyed by (source, id): ids are unique per source, not across sources.
+        self._entries: OrderedDict[tuple[str, str], Entry] = OrderedDict()
+        self._sources: dict[str, list[str]] = {}
+        """id -> the sources of the entries with that id, oldest first."""
         self._listeners: set[asyncio.Queue[Entry]] = set()
 
     async def start(self) -> None:
@@ -151,17 +154,24 @@ class MemoryHistory:
         """Nothing to close."""
 
     def _put(self, entry: Entry) -> None:
-        self._entries[entry.event.id] = entry
-        self._entries.move_to_end(entry.event.id)
+        key = _key(entry.event)
+        if key not in self._entries:
+            self._sources.setdefault(key[1], []).append(key[0])
+        self._entries[key] = entry
+        self._entries.move_to_end(key)
         while len(self._entries) > self.capacity:
-            self._entries.popitem(last=False)
+            (source, event_id), _ = self._entries.popitem(last=False)
+            sources = self._sources[event_id]
+            sources.remove(source)
+            if not sources:
+                del self._sources[event_id]
         for queue in self._listeners:
             if queue.qsize() < 1000:  # a stalled reader loses rows, never memory
                 queue.put_nowait(entry)
 
     async def record_event(self, event: Event) -> None:
         """Add the event unless it is already known."""
-        if event.id not in self._entries:
+        if _key(event) not in self._entries:
             self._put(Entry(event=event))
 
     async def record_routing(
@@ -172,7 +182,7 @@ class MemoryHistory:
         silenced: bool = False,
     ) -> None:
         """Attach the routing decision."""
-        old = self._entries.get(event.id) or Entry(event=event)
+        old = self._entries.get(_key(event)) or Entry(event=event)
         self._put(
             replace(
                 old,
@@ -186,7 +196,7 @@ class MemoryHistory:
 
     async def record_delivery(self, event: Event, channel: str, outcome: str) -> None:
         """Attach one channel's outcome."""
-        old = self._entries.get(event.id) or Entry(event=event, routed=True, channels=(channel,))
+        old = self._entries.get(_key(event)) or Entry(event=event, routed=True, channels=(channel,))
         channels = old.channels if channel in old.channels else (*old.channels, channel)
         self._put(replace(old, channels=channels, deliveries={**old.deliveries, channel: outcome}))
 
@@ -200,9 +210,12 @@ class MemoryHistory:
                     break
         return rows
 
-    async def get(self, event_id: str) -> Entry | None:
-        """One entry."""
-        return self._entries.get(event_id)
+    async def get(self, event_id: str, source: str | None = None) -> Entry | None:
+        """One entry: of `source`, or (None) the newest of any source with this id."""
+        if source is not None:
+            return self._entries.get((source, event_id))
+        sources = self._sources.get(event_id)
+        return self._entries[(sources[-1], event_id)] if sources else None
 
     async def subscribe(self) -> AsyncIterator[Entry]:
         """Live changes until the consumer stops iterating."""
@@ -213,3 +226,7 @@ class MemoryHistory:
                 yield await queue.get()
         finally:
             self._listeners.discard(queue)
+
+
+def _key(event: Event) -> tuple[str, str]:
+    return (event.source, event.id)

@@ -21,8 +21,11 @@ from hub.history.entries import Entry, Filter, MemoryHistory
 log = get_logger("hub.history")
 
 Record = dict[str, Any]
-"""{"kind": "event", "event": <CloudEvent>} | {"kind": "routing", "id", "routes", "channels",
-"silenced"} | {"kind": "delivery", "id", "channel", "outcome"}"""
+"""{"kind": "event", "event": <CloudEvent>} | {"kind": "routing", "source", "id", "routes",
+"channels", "silenced"} | {"kind": "delivery", "source", "id", "channel", "outcome"}
+
+Records written before they named the event's source carry only its id: they apply to the
+newest event of any source with that id."""
 
 
 class HistoryLog(Protocol):
@@ -111,6 +114,7 @@ class LogHistory:
         await self.log.append(
             {
                 "kind": "routing",
+                "source": event.source,
                 "id": event.id,
                 "routes": list(routes),
                 "channels": list(channels),
@@ -121,7 +125,13 @@ class LogHistory:
     async def record_delivery(self, event: Event, channel: str, outcome: str) -> None:
         """Append one channel's outcome."""
         await self.log.append(
-            {"kind": "delivery", "id": event.id, "channel": channel, "outcome": outcome}
+            {
+                "kind": "delivery",
+                "source": event.source,
+                "id": event.id,
+                "channel": channel,
+                "outcome": outcome,
+            }
         )
 
     async def recent(self, limit: int = 100, where: Filter | None = None) -> list[Entry]:
@@ -129,10 +139,10 @@ class LogHistory:
         await self._following()
         return await self.view.recent(limit, where)
 
-    async def get(self, event_id: str) -> Entry | None:
+    async def get(self, event_id: str, source: str | None = None) -> Entry | None:
         """From the view."""
         await self._following()
-        return await self.view.get(event_id)
+        return await self.view.get(event_id, source)
 
     async def subscribe(self) -> AsyncIterator[Entry]:
         """From the view."""
@@ -149,27 +159,30 @@ class Folder:
 
     def __init__(self, view: MemoryHistory) -> None:
         self.view = view
-        self._waiting: OrderedDict[str, list[Record]] = OrderedDict()
+        # Keyed by (source, id); ("", id) for records that do not name their source.
+        self._waiting: OrderedDict[tuple[str, str], list[Record]] = OrderedDict()
 
     async def apply(self, record: Record) -> Entry | None:
         """Fold one record in; the entry it changed (None while its event is still unknown)."""
         if record.get("kind") == "event":
             event = Event.from_cloudevent(record["event"])
             await self.view.record_event(event)
-            for early in self._waiting.pop(event.id, []):
-                await self._fold(early, event)
-            return await self.view.get(event.id)
+            early = self._waiting.pop((event.source, event.id), [])
+            early += self._waiting.pop(("", event.id), [])
+            for waiting in early:
+                await self._fold(waiting, event)
+            return await self.view.get(event.id, event.source)
         if record.get("kind") not in ("routing", "delivery"):
             return None
-        event_id = str(record.get("id"))
-        entry = await self.view.get(event_id)
+        source, event_id = str(record.get("source") or ""), str(record.get("id"))
+        entry = await self.view.get(event_id, source or None)
         if entry is None:
-            self._waiting.setdefault(event_id, []).append(record)
+            self._waiting.setdefault((source, event_id), []).append(record)
             while len(self._waiting) > self.MAX_WAITING:
                 self._waiting.popitem(last=False)
             return None
         await self._fold(record, entry.event)
-        return await self.view.get(event_id)
+        return await self.view.get(event_id, entry.event.source)
 
     async def _fold(self, record: Record, event: Event) -> None:
         if record.get("kind") == "routing":

@@ -18,8 +18,9 @@ from hub.core.sources import SourceAdapter, WebhookRequest
 
 log = get_logger("hub.receiver")
 
-Publish = Callable[[Event], Awaitable[bool]]
-"""Stores an event durably; returns True when it was a duplicate delivery (not stored again)."""
+Publish = Callable[[Event, bytes | None], Awaitable[bool]]
+"""Stores an event durably, given what its signature covers when that binds no unique id and
+time; returns True when it was a duplicate delivery or a replay (not stored again)."""
 
 SecretLookup = Callable[[str], str | None]
 
@@ -94,8 +95,10 @@ class Receiver:
             query=dict(request.query),
         )
         secret = self.secret_for(adapter.secret_env)
+        signed = None
         if secret is not None:
             adapter.verify(webhook, secret)
+            signed = adapter.signed_content(webhook)
         elif name not in self.allow_unsigned:
             raise VerificationError(
                 f"no secret is configured for {name}: set {adapter.secret_env} "
@@ -103,7 +106,7 @@ class Receiver:
             )
         event = adapter.normalize(webhook)
         try:
-            duplicate = await self.publish(event)
+            duplicate = await self.publish(event, signed)
         except HubError:
             raise
         except Exception as exc:

@@ -43,7 +43,7 @@ class HeldDeliveries:
         """Keep `delivery` until `until`, when `release` posts it with the channel's others."""
         window = _window(delivery.channel, until)
         body = delivery.to_json_bytes().decode()
-        await self.state.put(f"held:{window}:{delivery.event.id}", body)
+        await self.state.put(f"held:{window}:{delivery.event.source}:{delivery.event.id}", body)
         await self._index(delivery.channel, until)
 
     async def windows(self) -> list[tuple[str, datetime]]:

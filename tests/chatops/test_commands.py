@@ -98,6 +98,15 @@ async def command(
 
 async def press(hub: RunningHub, slack: FakeSlack, post: Call, action: str, user: str) -> None:
     """Press button `action` on the posted message `post`, as Slack posts the interaction."""
+    body = press_body(slack, post, action, user)
+    async with hub.http.post(
+        hub.url + "/slack/interactions", data=body, headers=slack_headers(body)
+    ) as resp:
+        assert resp.status == 200, await resp.text()
+
+
+def press_body(slack: FakeSlack, post: Call, action: str, user: str) -> bytes:
+    """The form body Slack posts when `user` presses button `action` on the message `post`."""
     value = next(
         e["value"]
         for b in post.blocks
@@ -139,11 +148,7 @@ async def press(hub: RunningHub, slack: FakeSlack, post: Call, action: str, user
             }
         ],
     }
-    body = urlencode({"payload": json.dumps(payload)}).encode()
-    async with hub.http.post(
-        hub.url + "/slack/interactions", data=body, headers=slack_headers(body)
-    ) as resp:
-        assert resp.status == 200, await resp.text()
+    return urlencode({"payload": json.dumps(payload)}).encode()
 
 
 def valid_slack(answer: dict[str, Any]) -> dict[str, Any]:

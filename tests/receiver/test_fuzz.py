@@ -53,7 +53,7 @@ class Recorder:
     def __init__(self) -> None:
         self.published: list[Event] = []
 
-    async def publish(self, event: Event) -> bool:
+    async def publish(self, event: Event, _signed: bytes | None) -> bool:
         self.published.append(event)
         return False
 

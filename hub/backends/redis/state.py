@@ -67,7 +67,9 @@ class RedisState:
         """Raise unless Redis answers PING."""
         await self._r.ping()
 
-    async def add(self, key: str, value: str, ttl: timedelta | None = None) -> bool:
+    async def add(
+        self, key: str, value: str, ttl: timedelta | None = None, durable: bool = True
+    ) -> bool:
         """SET NX with expiry (pipelined with whatever else is asked in this loop turn)."""
         return bool(await self._command("SET", self.prefix + key, value, *_px(ttl), "NX"))
 

@@ -57,8 +57,10 @@ class SqliteState:
         """Raise unless the file answers."""
         await self.db.run(self.db.query, "SELECT 1")
 
-    async def add(self, key: str, value: str, ttl: timedelta | None = None) -> bool:
-        """Insert unless a live row exists; True when inserted."""
+    async def add(
+        self, key: str, value: str, ttl: timedelta | None = None, durable: bool = True
+    ) -> bool:
+        """Insert unless a live row exists; True when inserted (fsynced unless `durable=False`)."""
         now = time.time()
         rows = await self.db.write(
             [
@@ -70,6 +72,7 @@ class SqliteState:
                 ),
                 *self._sweep(now),
             ],
+            durable,
         )
         return bool(rows[1])
 
