@@ -128,6 +128,7 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
                 DedupPublisher(parts.broker, parts.state, parts.history).publish,
                 settings.max_body_bytes,
                 settings.allow_unsigned,
+                settings.max_inflight_bytes,
             )
             chatops = chatops_for(parts, routes)  # ChatOps: /slack/* (404 without the secret)
             site = await _serve(

@@ -46,5 +46,8 @@ class DedupPublisher:
             await self.state.put(key, "1", DEDUP_WINDOW, durable=False)
         except Exception as exc:
             log.warning("could not record delivery id", error=str(exc))
-        await self.history.record_event(event)
+        try:
+            await self.history.record_event(event)
+        except Exception as exc:  # stored: the sender must hear 202, not retry into a duplicate
+            log.warning("could not record the event in the history", error=str(exc))
         return False
