@@ -350,7 +350,7 @@ def _nested(levels: int) -> list[Any]:
 
 
 async def test_event_detail_of_deeply_nested_stored_data_never_500s() -> None:
-    """Stored payloads nested 300 levels are shown whole, 5,000 levels replaced by a note, no 500."""
+    """Stored payloads nested 300 levels are shown whole, 5,000 levels as a note; never a 500."""
     history = MemoryHistory()
     for event_id, levels in (("deep-300", 300), ("deep-5000", 5000)):
         event = sample_event(event_id).model_copy(update={"data": _nested(levels)})
