@@ -147,17 +147,19 @@ def _plain(markup: str) -> str:
 def _table(series: dict[str, Any]) -> str:
     """One series as a code-block table: a header of columns over the first rows of values."""
     columns = [_cell(column) for column in seq(series.get("columns"))[:_MAX_COLUMNS]]
-    rows = [[_cell(value) for value in seq(row)] for row in seq(series.get("values"))]
+    values = seq(series.get("values"))
+    # Only the rows shown are formatted: a series may carry a million points.
+    rows = [[_cell(value) for value in seq(row)[:_MAX_COLUMNS]] for row in values[:_MAX_ROWS]]
     if not columns or not rows:
         return ""
-    grid = [columns, *rows[:_MAX_ROWS]]
+    grid = [columns, *rows]
     widths = [max(len(row[i]) if i < len(row) else 0 for row in grid) for i in range(len(columns))]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip()
         for row in grid
     ]
-    if len(rows) > _MAX_ROWS:
-        lines.append(f"… {len(rows) - _MAX_ROWS} more rows")
+    if len(values) > _MAX_ROWS:
+        lines.append(f"… {len(values) - _MAX_ROWS} more rows")
     tags = ",".join(
         f"{key}={value}"
         for key, value in sorted(obj(series.get("tags")).items())

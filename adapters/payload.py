@@ -12,8 +12,18 @@ from urllib.parse import unquote_to_bytes
 
 import orjson
 
-from hub.core.errors import BadPayload, VerificationError
+from hub.core.errors import BadPayload, PayloadTooLarge, VerificationError
 from hub.core.severity import Severity
+
+MAX_JSON_DEPTH = 128
+"""Deepest nesting a body may have: values inside 128 levels of arrays and objects at most.
+
+Real webhooks nest a dozen levels; the limit keeps every stored event within what each of
+hub's JSON writers (orjson's own limit is 255 levels) and the live page can write back out.
+"""
+MAX_JSON_VALUES = 1_000_000
+"""Most JSON values (scalars, arrays and objects) a body may hold; parsed, each costs memory
+and every stage that reads the event again costs time."""
 
 _SLUG_JUNK = re.compile(r"[^a-z0-9_]+")
 _UNSAFE_URL = re.compile(r"[\s<>|]")
@@ -59,7 +69,38 @@ def parse_object(body: bytes, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         kind = "null" if value is None else type(value).__name__
         raise BadPayload(f"the {what} is a JSON {kind}; expected an object")
+    check_bounds(value, what)
     return value
+
+
+def check_bounds(value: Any, what: str) -> None:
+    """Raise unless `value` nests at most MAX_JSON_DEPTH levels and holds MAX_JSON_VALUES values.
+
+    Walks one level at a time, without recursion, so its own depth is never the limit.
+    """
+    level: list[Any] = [value]
+    depth = count = 0
+    while level:
+        depth += 1
+        count += len(level)
+        if depth > MAX_JSON_DEPTH:
+            raise BadPayload(_too_deep(what))
+        if count > MAX_JSON_VALUES:
+            raise PayloadTooLarge(
+                f"the {what} holds more than {MAX_JSON_VALUES:,} JSON values; "
+                "send fewer array elements or fields"
+            )
+        inner: list[Any] = []
+        for item in level:
+            if isinstance(item, dict):
+                inner.extend(item.values())
+            elif isinstance(item, list):
+                inner.extend(item)
+        level = inner
+
+
+def _too_deep(what: str) -> str:
+    return f"the {what} is JSON nested deeper than {MAX_JSON_DEPTH} levels"
 
 
 def _parse_strictly(body: bytes, what: str) -> Any:
@@ -71,8 +112,10 @@ def _parse_strictly(body: bytes, what: str) -> Any:
         raise BadPayload(f"the {what} is not valid UTF-8 (byte {exc.start})") from None
     try:
         value = json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
-        raise BadPayload(f"the {what} is not valid JSON: {_reason(exc)}") from None
+    except RecursionError:
+        raise BadPayload(_too_deep(what)) from None
+    except ValueError as exc:
+        raise BadPayload(f"the {what} is not valid JSON: {exc}") from None
     return value
 
 
@@ -95,10 +138,6 @@ def form_unquote(value: bytes) -> bytes:
 def _reject_constant(name: str) -> NoReturn:
     # NaN and Infinity are not JSON; letting them through would put them on the wire.
     raise ValueError(f"{name} is not a JSON value")
-
-
-def _reason(exc: Exception) -> str:
-    return "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
 
 
 def obj(value: Any) -> dict[str, Any]:

@@ -113,6 +113,7 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
                 DedupPublisher(parts.broker, parts.state, parts.history).publish,
                 settings.max_body_bytes,
                 settings.allow_unsigned,
+                settings.max_inflight_bytes,
             )
             public = public_app(receiver, settings.max_body_bytes)
             # ChatOps: /slack/* on the public port (answering 404 without the signing secret).

@@ -40,7 +40,7 @@ NOT_JSON_OBJECTS = [
     pytest.param(b'[{"action": "created"}]', "JSON list", id="array-of-objects"),
     pytest.param(b'"push"', "JSON str", id="string"),
     pytest.param(b"null", "JSON null", id="null"),
-    pytest.param(b'{"id": ' * 100_000, "nested too deeply", id="deep"),
+    pytest.param(b'{"id": ' * 100_000, "nested deeper than 128 levels", id="deep"),
 ]
 """Bodies that are not one JSON object, each with what the `BadPayload` message must say."""
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from hub.core.errors import ConfigError
@@ -80,6 +80,10 @@ class Settings(BaseSettings):
         frozenset(), validation_alias=_env("HUB_ALLOW_UNSIGNED")
     )
     max_body_bytes: int = Field(25 * 1024 * 1024, gt=0, validation_alias=_env("HUB_MAX_BODY_BYTES"))
+    max_inflight_bytes: int = Field(
+        64 * 1024 * 1024, gt=0, validation_alias=_env("HUB_MAX_INFLIGHT_BYTES")
+    )
+    """Request-body bytes one receiver process holds at once; later requests wait their turn."""
     spool_max_bytes: int = Field(
         1024 * 1024 * 1024, gt=0, validation_alias=_env("HUB_SPOOL_MAX_BYTES")
     )
@@ -119,6 +123,17 @@ class Settings(BaseSettings):
     @classmethod
     def _duration(cls, value: object) -> object:
         return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("max_inflight_bytes")
+    @classmethod
+    def _fits_a_body(cls, value: int, info: ValidationInfo) -> int:
+        body = info.data.get("max_body_bytes")
+        if isinstance(body, int) and value < body:
+            raise ValueError(
+                f"{value} is less than HUB_MAX_BODY_BYTES ({body}): a body of the allowed size "
+                "could never be read"
+            )
+        return value
 
     @field_validator("listen", "ops_listen")
     @classmethod

@@ -69,7 +69,11 @@ class Entry:
         """Everything: normalized fields, routing explanation, outcomes and the raw payload."""
         return {
             **self.summary(),
-            "event": self.event.model_dump(mode="json"),
+            # The payload as parsed, already JSON: pydantic's serializer stops at 255 levels.
+            "event": {
+                **self.event.model_dump(mode="json", exclude={"data"}),
+                "data": self.event.data,
+            },
             "explanation": [vars(x) for x in self.explanation],
             "silenced": self.silenced,
         }

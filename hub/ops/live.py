@@ -9,10 +9,12 @@ import json
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import replace
 from importlib import resources
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from hub.core import jsonio
 from hub.core.event import Event
 from hub.core.severity import Severity
 from hub.history.entries import Entry, Explanation, Filter, History
@@ -86,7 +88,7 @@ def add_live_routes(
         explained_now = not entry.explanation and explain is not None
         if explain is not None and not entry.explanation:
             entry = replace(entry, explanation=tuple(explain(entry.event)))
-        return web.json_response({**entry.detail(), "explained_now": explained_now})
+        return _detail_response({**entry.detail(), "explained_now": explained_now})
 
     async def stream(request: web.Request) -> web.StreamResponse:
         return await _stream(request, history.subscribe(), request.app[STOPPING], keepalive)
@@ -189,6 +191,19 @@ def _guard(token: str) -> Middleware:
         )
 
     return guard
+
+
+def _detail_response(detail: dict[str, Any]) -> web.Response:
+    """The detail as JSON; a payload too deep to write out is replaced by a note, never a 500.
+
+    The receiver refuses such payloads, but the history may hold events stored before it did.
+    """
+    try:
+        body = jsonio.dumps(detail)
+    except (RecursionError, ValueError, TypeError):
+        event = {**detail["event"], "data": "(payload not shown: nested too deeply to write out)"}
+        body = jsonio.dumps({**detail, "event": event})
+    return web.Response(body=body, content_type="application/json")
 
 
 def _same(given: str, expected: str) -> bool:

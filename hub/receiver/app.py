@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from hub.core.event import Event
 from hub.core.log import get_logger
 from hub.core.metrics import EVENTS_PUBLISHED, WEBHOOK_DURATION, WEBHOOKS_RECEIVED
 from hub.core.sources import SourceAdapter, WebhookRequest
+from hub.receiver.budget import ByteBudget
 
 log = get_logger("hub.receiver")
 
@@ -24,6 +26,9 @@ time; returns True when it was a duplicate delivery or a replay (not stored agai
 
 SecretLookup = Callable[[str], str | None]
 
+INLINE_BODY_BYTES = 64 * 1024
+"""Larger bodies are verified and parsed in a thread, so the event loop keeps answering."""
+
 _OUTCOME = {
     401: "bad_signature",
     400: "bad_request",
@@ -32,6 +37,14 @@ _OUTCOME = {
     404: "unsupported",
     503: "unavailable",
 }
+
+
+class UploadAborted(Exception):
+    """The sender closed the connection before its whole body arrived."""
+
+    def __init__(self, received: int) -> None:
+        super().__init__(f"connection closed after {received} bytes of the body")
+        self.received = received
 
 
 class Receiver:
@@ -44,12 +57,14 @@ class Receiver:
         publish: Publish,
         max_body_bytes: int,
         allow_unsigned: frozenset[str] = frozenset(),
+        max_inflight_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         self.adapters = adapters
         self.secret_for = secret_for
         self.publish = publish
         self.max_body_bytes = max_body_bytes
         self.allow_unsigned = allow_unsigned
+        self.budget = ByteBudget(max_inflight_bytes)
         for name in sorted(allow_unsigned & set(adapters)):
             log.warning(
                 "UNSIGNED WEBHOOKS ACCEPTED: anyone who can reach this port can post events; "
@@ -70,6 +85,10 @@ class Receiver:
             ).inc()
             log.info("webhook refused", source=source, status=exc.status, reason=exc.message)
             return error_response(exc)
+        except UploadAborted as exc:
+            WEBHOOKS_RECEIVED.labels(source=source, outcome="aborted").inc()
+            log.info("upload aborted", source=source, received_bytes=exc.received)
+            return web.Response(status=400)  # nobody reads it; aiohttp drops it quietly
         finally:
             WEBHOOK_DURATION.labels(source=source).observe(time.perf_counter() - started)
         WEBHOOKS_RECEIVED.labels(
@@ -87,13 +106,38 @@ class Receiver:
         if adapter is None:
             known = ", ".join(sorted(self.adapters))
             raise UnknownSource(f"unknown source {name[:40]!r}; POST to /hooks/<{known}>")
-        body = await self._read_body(request)
-        webhook = WebhookRequest(
-            headers=CIMultiDict(request.headers),
-            body=body,
-            received_at=datetime.now(UTC),
-            query=dict(request.query),
-        )
+        limit = self.max_body_bytes
+        declared = request.content_length
+        if declared is not None and declared > limit:
+            raise PayloadTooLarge(f"body is {declared} bytes; the limit is {limit}")
+        # Held until the answer: the body, and what is parsed from it, live that long.
+        async with self.budget.reserve(limit if declared is None else declared):
+            webhook = WebhookRequest(
+                headers=CIMultiDict(request.headers),
+                body=await self._read_body(request),
+                received_at=datetime.now(UTC),
+                query=dict(request.query),
+            )
+            if len(webhook.body) > INLINE_BODY_BYTES:
+                verified = await asyncio.to_thread(self._verified_event, name, adapter, webhook)
+            else:
+                verified = self._verified_event(name, adapter, webhook)
+            event, signed = verified
+            # Everything that can refuse the input has run: from here on the only failure is
+            # storage being away, and a 503 then always means "not stored".
+            try:
+                duplicate = await self.publish(event, signed)
+            except HubError:
+                raise
+            except Exception as exc:
+                log.error("could not store event", event_id=event.id, error=str(exc))
+                raise Unavailable("the event could not be stored durably; retry later") from exc
+        return event, duplicate
+
+    def _verified_event(
+        self, name: str, adapter: SourceAdapter, webhook: WebhookRequest
+    ) -> tuple[Event, bytes | None]:
+        """The verified request's event, and what its signature covers (for replay checks)."""
         secret = self.secret_for(adapter.secret_env)
         signed = None
         if secret is not None:
@@ -104,28 +148,25 @@ class Receiver:
                 f"no secret is configured for {name}: set {adapter.secret_env} "
                 f"(or HUB_ALLOW_UNSIGNED={name} for a local demo)"
             )
-        event = adapter.normalize(webhook)
-        try:
-            duplicate = await self.publish(event, signed)
-        except HubError:
-            raise
-        except Exception as exc:
-            log.error("could not store event", event_id=event.id, error=str(exc))
-            raise Unavailable("the event could not be stored durably; retry later") from exc
-        return event, duplicate
+        return adapter.normalize(webhook), signed
 
     async def _read_body(self, request: web.Request) -> bytes:
         limit = self.max_body_bytes
-        if request.content_length is not None and request.content_length > limit:
-            raise PayloadTooLarge(f"body is {request.content_length} bytes; the limit is {limit}")
         chunks: list[bytes] = []
         size = 0
-        async for chunk in request.content.iter_any():
-            size += len(chunk)
-            if size > limit:
-                raise PayloadTooLarge(f"body is over the limit of {limit} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
+        try:
+            async for chunk in request.content.iter_any():
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"body is over the limit of {limit} bytes")
+                chunks.append(chunk)
+            return b"".join(chunks)
+        except ConnectionError:
+            raise UploadAborted(size) from None
+        finally:
+            # Not left to the garbage collector: an exception's traceback keeps this frame,
+            # and with it every chunk, alive until a full collection.
+            chunks.clear()
 
 
 def error_response(exc: HubError) -> web.Response:

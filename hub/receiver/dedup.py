@@ -65,7 +65,10 @@ class DedupPublisher:
             raise
         # Not fsynced before the 202: lost in a power cut, a retry is stored again.
         await asyncio.gather(self._mark(seen_key), *([self._mark(claim)] if claim else []))
-        await self.history.record_event(event)
+        try:
+            await self.history.record_event(event)
+        except Exception as exc:  # stored: the sender must hear 202, not retry into a duplicate
+            log.warning("could not record the event in the history", error=str(exc))
         return False
 
     async def _check(self, seen_key: str, claim: str | None) -> tuple[bool, bool]:

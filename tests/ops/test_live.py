@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import orjson
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -337,3 +338,32 @@ async def test_events_api_filters_and_explains() -> None:
         assert detail["event"]["data"] == {"n": "e-1"}
         assert (await get("/api/events/nope"))[0] == 404
         assert (await get("/static/live.py"))[0] == 404
+
+
+def _nested(levels: int) -> list[Any]:
+    """A JSON array nested `levels` levels deep, built without recursion."""
+    outer: list[Any] = []
+    inner = outer
+    for _ in range(levels - 1):
+        inner.append([])
+        inner = inner[0]
+    return outer
+
+
+async def test_event_detail_of_deeply_nested_stored_data_never_500s() -> None:
+    """Stored payloads nested 300 levels are shown whole, 5,000 levels as a note; never a 500."""
+    history = MemoryHistory()
+    for event_id, levels in (("deep-300", 300), ("deep-5000", 5000)):
+        event = sample_event(event_id).model_copy(update={"data": _nested(levels)})
+        await history.record_event(event)
+    app = web.Application()
+    add_live_routes(app, history, None, None)
+    async with TestServer(app) as server, aiohttp.ClientSession() as http:
+        async with http.get(server.make_url("/api/events/deep-300")) as resp:
+            assert resp.status == 200
+            assert orjson.loads(await resp.read())["event"]["data"] == _nested(300)
+        async with http.get(server.make_url("/api/events/deep-5000")) as resp:
+            assert resp.status == 200
+            detail = orjson.loads(await resp.read())
+        assert detail["event"]["id"] == "deep-5000"
+        assert "nested too deeply" in detail["event"]["data"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from collections.abc import AsyncIterator
@@ -109,3 +110,83 @@ async def test_random_requests_never_5xx_and_never_publish_unsigned(
         assert source == "github"
         assert headers.get("X-Hub-Signature-256") == _sign(body)
         assert len(recorder.published) == before + 1
+
+
+async def _raw_post(url: str, path: str, headers: dict[str, bytes], body: bytes) -> int:
+    """POST with header values sent as the exact bytes given; the answer's status code."""
+    host, port = url.removeprefix("http://").rstrip("/").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    head = b"POST %s HTTP/1.1\r\nHost: hub\r\nConnection: close\r\nContent-Length: %d\r\n" % (
+        path.encode(),
+        len(body),
+    )
+    for name, value in headers.items():
+        head += name.encode() + b": " + value + b"\r\n"
+    writer.write(head + b"\r\n" + body)
+    try:
+        answer = await asyncio.wait_for(reader.read(), 10)
+    finally:
+        writer.close()
+    return int(answer.split(b" ", 2)[1])
+
+
+header_bytes = st.binary(max_size=80).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b""))
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    source=st.sampled_from([*SOURCES, "unknown"]),
+    headers=st.dictionaries(st.sampled_from(HEADER_NAMES), header_bytes, max_size=8),
+    body=bodies,
+)
+async def test_arbitrary_header_bytes_never_5xx_and_never_publish(
+    receiver: tuple[str, Recorder, ClientSession],
+    source: str,
+    headers: dict[str, bytes],
+    body: bytes,
+) -> None:
+    """Any bytes in any header hub reads (non-UTF-8, control, Unicode digits): a 4xx, no publish."""
+    url, recorder, _ = receiver
+    before = len(recorder.published)
+    status = await _raw_post(url, f"/hooks/{source}", headers, body)
+    assert 400 <= status < 500
+    assert len(recorder.published) == before
+
+
+def _nested(kinds: list[bool]) -> str:
+    """A JSON value inside one container per kind (True an array, False an object), outside in."""
+    text = "1"
+    for is_array in reversed(kinds):
+        text = f"[{text}]" if is_array else f'{{"k": {text}}}'
+    return text
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(depth=st.integers(0, 1500), pattern=st.integers(0, 0xFFFF))
+async def test_nesting_depth_is_stored_up_to_the_limit_and_refused_past_it(
+    receiver: tuple[str, Recorder, ClientSession], depth: int, pattern: int
+) -> None:
+    """A signed body nested up to 128 levels is stored; deeper is a 400 that says so, not stored."""
+    url, recorder, http = receiver
+    before = len(recorder.published)
+    kinds = [bool(pattern >> (level % 16) & 1) for level in range(depth)]
+    body = ('{"zen": "z", "hook_id": 1, "deep": ' + _nested(kinds) + "}").encode()
+    levels = len(kinds) + 2  # the body object, the containers, the innermost 1
+    headers = {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": "ping",
+        "X-Hub-Signature-256": _sign(body),
+    }
+    async with http.post(f"{url}/hooks/github", data=body, headers=headers) as r:
+        status, answer = r.status, await r.json(content_type=None)
+    if levels <= 128:
+        assert status == 202, answer
+        assert len(recorder.published) == before + 1
+    else:
+        assert status == 400, answer
+        assert answer["message"] == "the request body is JSON nested deeper than 128 levels"
+        assert len(recorder.published) == before
