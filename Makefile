@@ -6,11 +6,12 @@ STAMP := $(VENV)/.installed-stamp
 DEV_STAMP := $(VENV)/.dev-installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help run test test-quick check lint typecheck fmt services tools bench bench-smoke bench-soak clean
+.PHONY: help run test test-faults test-quick check lint typecheck fmt services tools bench bench-smoke bench-soak clean
 
 help:
 	@echo "make run          run hub (all stages, one process) with ./routes.yaml"
 	@echo "make test         start RabbitMQ/Redis if needed, then the whole test suite"
+	@echo "make test-faults  engine-fault scenarios: Redis cut, RabbitMQ nacks, a full disk (minutes)"
 	@echo "make test-quick   unit tests only (no services, ~seconds)"
 	@echo "make check        ruff, mypy --strict, then make test"
 	@echo "make fmt          ruff format + autofix"
@@ -42,7 +43,11 @@ tools:
 	./scripts/test-tools.sh
 
 test: $(DEV_STAMP) services tools
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not faults" $(PYTEST_ARGS)
+
+# The long engine-fault scenarios (docs/reliability.md); each stops what it started.
+test-faults: $(DEV_STAMP) services tools
+	$(BIN)/pytest -m faults $(PYTEST_ARGS)
 
 test-quick: $(DEV_STAMP) tools
 	$(BIN)/pytest -m "not integration and not slow" $(PYTEST_ARGS)

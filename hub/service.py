@@ -14,8 +14,10 @@ from aiohttp import web
 from hub.chatops.commands import run as run_command
 from hub.chatops.context import ChatOps
 from hub.chatops.http import add_chatops_routes
+from hub.core.errors import Degraded
 from hub.core.event import Event
 from hub.core.log import get_logger
+from hub.core.outage import EngineGate
 from hub.core.settings import parse_hostport
 from hub.deliverer.stage import Deliverer
 from hub.factory import Parts
@@ -70,12 +72,32 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
             if not started.is_set():
                 raise ConnectionError("still starting")
 
+        async def engines_answer() -> None:
+            await parts.broker.ping()
+            await parts.state.ping()
+
+        # While the broker or the state store is away, the router's and the deliverer's work
+        # waits at their gates instead of failing (and spending the attempts of) its messages.
+        gates = {
+            "router": EngineGate(engines_answer, ordered=True),
+            "deliverer": EngineGate(engines_answer),
+        }
         checks: dict[str, Check] = {
             "broker": parts.broker.ping,
             "state": parts.state.ping,
             "stages": stages_started,
             **parts.checks,
         }
+        for stage, gate in gates.items():
+            if stage in stages:
+                stack.push_async_callback(gate.stop)
+                checks[stage] = gate.check
+        if "receiver" in stages:
+            # Webhooks are still accepted (without dedup) while the state store is away, so a
+            # process that receives stays in its load balancer: degraded, not unavailable.
+            for name in ("state", "router", "deliverer"):
+                if name in checks:
+                    checks[name] = _still_receiving(checks[name])
         explain = None if routes is None else _explainer(routes)
         if settings.worker_index == 0:  # ingest workers have no ops port: the first process's sums
             ops = await _serve(
@@ -93,6 +115,7 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
                 settings.delivery_backoff_max.total_seconds(),
                 interactive=settings.slack_signing_secret is not None,
                 edits_per_minute=settings.slack_edits_per_minute,
+                gate=gates["deliverer"],
             )
             # Unwound after the drain: the replies are posted, their parents' edits follow.
             stack.push_async_callback(deliverer.close, settings.shutdown_grace.total_seconds())
@@ -102,7 +125,9 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
             stack.push_async_callback(routes.stop)
             parts.reload = routes.reload
             # Silences (and routes' noise control) need the state store; ChatOps mutes rely on it.
-            router = Router(parts.broker, routes, parts.history, state=parts.state)
+            router = Router(
+                parts.broker, routes, parts.history, state=parts.state, gate=gates["router"]
+            )
             await router.start()
             stack.push_async_callback(router.stop)
         site: web.AppRunner | None = None
@@ -144,6 +169,16 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
             await parts.broker.stop_consuming()
             if not await parts.broker.drain(settings.shutdown_grace.total_seconds()):
                 log.warning("shutdown grace elapsed; unfinished messages return to the broker")
+
+
+def _still_receiving(check: Check) -> Check:
+    async def degraded() -> None:
+        try:
+            await check()
+        except Exception as exc:
+            raise Degraded(f"{exc or type(exc).__name__}; webhooks are still accepted") from exc
+
+    return degraded
 
 
 def freeze_heap() -> None:

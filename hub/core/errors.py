@@ -60,6 +60,17 @@ class Unavailable(HubError):
         self.retry_after = retry_after
 
 
+class EngineUnavailable(ConnectionError):
+    """An engine hub stands on (broker, state store, data disk) failed the call, not the
+    message: the work waits for the engine and is tried again, spending none of the message's
+    delivery attempts. A ConnectionError, so callers that only report (the CLI) need not know it."""
+
+    def __init__(self, engine: str, detail: str) -> None:
+        super().__init__(f"{engine} unavailable: {detail}")
+        self.engine = engine
+        self.detail = detail
+
+
 class Degraded(Exception):
     """A readiness check that still serves but wants attention (e.g. events spooled)."""
 

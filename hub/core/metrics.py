@@ -57,3 +57,9 @@ THREAD_EDITS_WAITING = Gauge(
     multiprocess_mode="livesum",
 )
 ROUTES_RELOAD = Counter("hub_routes_reload_total", "routes.yaml reloads.", ["outcome"])
+ENGINE_WAITING = Gauge(
+    "hub_engine_waiting",
+    "1 while this process's stages wait for an unavailable engine (broker, state, disk).",
+    ["engine"],
+    multiprocess_mode="livemax",
+)

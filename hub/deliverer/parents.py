@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from hub.core.errors import TemporaryDeliveryError
+from hub.core.errors import EngineUnavailable, TemporaryDeliveryError
 from hub.core.log import get_logger
 from hub.core.messages import Delivery
 from hub.core.metrics import THREAD_EDITS_WAITING
@@ -76,7 +76,7 @@ class ParentEdits:
             THREAD_EDITS_WAITING.set(len(self._waiting))
             try:
                 await self._edit(delivery, count)
-            except (TemporaryDeliveryError, OSError) as exc:
+            except (TemporaryDeliveryError, EngineUnavailable, OSError) as exc:
                 # Slack busy or the state store away: try again later, after what waits now
                 # for other threads, merged with whatever this thread asked for meanwhile.
                 self._failures += 1

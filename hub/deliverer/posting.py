@@ -91,9 +91,10 @@ class Poster:
         if posting is None:
             return False
         # We crashed between posting and recording: look in Slack before posting again.
+        # Slack busy is waited out (retried as a post is): posting without knowing could double.
         try:
-            ts = await self.notifier.find(channel, event.id, thread_ts)
-        except DeliveryError as exc:
+            ts = await self._call(lambda: self.notifier.find(channel, event.id, thread_ts), event)
+        except Failed as exc:
             log.warning("could not check Slack for an earlier post", error=str(exc))
             return False
         if ts is not None:

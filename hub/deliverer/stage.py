@@ -13,6 +13,7 @@ from hub.core.log import get_logger
 from hub.core.messages import DeadLetter, Delivery
 from hub.core.metrics import DEAD_LETTERS, DELIVERIES, DELIVERY_LATENCY
 from hub.core.notify import Notifier, Renderer
+from hub.core.outage import EngineGate
 from hub.core.state import StateStore
 from hub.deliverer.pacing import BACKOFF_MAX, TokenBucket
 from hub.deliverer.parents import EDITS_PER_MINUTE
@@ -65,8 +66,10 @@ class Deliverer:
         rate: float = 1.0,
         burst: int = 3,
         edits_per_minute: float = EDITS_PER_MINUTE,
+        gate: EngineGate | None = None,
     ) -> None:
         self.broker = broker
+        self.gate = gate or EngineGate()
         self.history = history or MemoryHistory()
         self.poster = Poster(
             state, notifier, render, max_age, backoff_max, interactive, edits_per_minute
@@ -110,7 +113,8 @@ class Deliverer:
                     break
             batch = self._next_batch(lane)
             try:
-                await self._deliver(batch, lane)
+                # An engine away holds the lane on this batch, so the channel's order is kept.
+                await self.gate.run(lambda: self._deliver(batch, lane))  # noqa: B023 - awaited here
             except Exception as exc:
                 log.exception("delivery failed unexpectedly", channel=channel, error=str(exc))
                 for item in batch:

@@ -13,6 +13,7 @@ from hub.core.event import Event
 from hub.core.log import get_logger
 from hub.core.messages import Delivery
 from hub.core.metrics import EVENTS_ROUTED, EVENTS_SILENCED, EVENTS_SUPPRESSED, EVENTS_UNROUTED
+from hub.core.outage import EngineGate
 from hub.core.state import StateStore
 from hub.history.entries import History
 from hub.router.held import HeldDeliveries
@@ -43,8 +44,10 @@ class Router:
         state: StateStore | None = None,
         silences: SilenceStore | None = None,
         release_every: float = RELEASE_SECONDS,
+        gate: EngineGate | None = None,
     ) -> None:
         self.broker = broker
+        self.gate = gate or EngineGate()
         self.table = table
         self.history = history
         self.state = state
@@ -83,7 +86,11 @@ class Router:
         return decision.targets
 
     async def handle(self, event: Event) -> None:
-        """Route one event; raising returns it to the queue."""
+        """Route one event; raising returns it to the queue. While the state store or the broker
+        is unavailable the event waits (unsettled, its delivery attempts unspent)."""
+        await self.gate.run(lambda: self._handle(event))
+
+    async def _handle(self, event: Event) -> None:
         silence = await self.silences.matching(event) if self.silences is not None else None
         if silence is not None:
             EVENTS_SILENCED.labels(source=event.source).inc()

@@ -25,6 +25,7 @@ from pamqp.commands import Basic
 from hub.backends.amqp.dead import AmqpDeadSession
 from hub.backends.amqp.publish import TurnPublisher
 from hub.core.broker import POISON_DELIVERY_LIMIT, DeliveryHandler, EventHandler
+from hub.core.errors import EngineUnavailable
 from hub.core.event import CLOUDEVENTS_CONTENT_TYPE, Event
 from hub.core.log import get_logger
 from hub.core.messages import DeadLetter, DeadLetterSession, Delivery, shard_of
@@ -33,6 +34,9 @@ from hub.core.metrics import QUEUE_LAG
 log = get_logger("hub.amqp")
 
 PERSISTENT = int(aio_pika.DeliveryMode.PERSISTENT)
+
+CONFIRM_TIMEOUT = 10.0
+"""Seconds a publish waits for RabbitMQ's confirm before the broker counts as unavailable."""
 
 
 class Topology:
@@ -89,6 +93,7 @@ class AmqpBroker:
         self._connection: AbstractConnection | None = None
         self._publish: AbstractChannel | None = None
         self._publisher = TurnPublisher(self._publish_channel)
+        self._renewing = asyncio.Lock()
         self._exchanges: dict[str, AbstractExchange] = {}
         self._specs: list[_Consumer] = []
         self._consumers: list[tuple[AbstractQueue, str]] = []
@@ -242,17 +247,52 @@ class AmqpBroker:
         # channel has confirms on and raises on return, so an unroutable message (PublishError)
         # or a nack (DeliveryError) raises here as through aio-pika.
         if exchange not in self._exchanges:
-            raise ConnectionError("broker not started")
-        await self._publisher.publish(exchange, routing_key, body, properties)
+            raise EngineUnavailable("broker", "RabbitMQ not connected")
+        channel = self._publish
+        try:
+            async with asyncio.timeout(CONFIRM_TIMEOUT):
+                await self._publisher.publish(exchange, routing_key, body, properties)
+        except aiormq.exceptions.PublishError:
+            raise  # unroutable: a missing queue or binding, said as it is
+        except (
+            aiormq.exceptions.DeliveryError,  # nacked: e.g. the queue's leader was lost
+            aiormq.exceptions.AMQPError,
+            aiormq.exceptions.ChannelInvalidStateError,
+            ConnectionError,
+            TimeoutError,
+        ) as exc:
+            # Not the message's fault. A channel opened while a quorum queue elected its new
+            # leader was seen to stay nacked for 40 s (RabbitMQ 3.10); a new one is acked at
+            # once. So the next try goes out on a fresh channel.
+            await self._renew_publish_channel(channel)
+            detail = f"publish not confirmed ({type(exc).__name__}: {exc})"
+            raise EngineUnavailable("broker", detail) from exc
+
+    async def _renew_publish_channel(self, failed: AbstractChannel | None) -> None:
+        """Replace the publish channel `failed` (once, however many publishes on it failed)."""
+        async with self._renewing:
+            connection = self._connection
+            if failed is not self._publish or connection is None or connection.is_closed:
+                return  # renewed already, or the supervisor reconnects
+            try:
+                fresh = await connection.channel(publisher_confirms=True, on_return_raises=True)
+            except Exception as exc:
+                log.debug("could not open a new publish channel", error=str(exc))
+                return
+            self._publish = fresh
+            log.info("publish channel renewed after a failed publish")
+        if failed is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(failed.close(), 5)
 
     async def _publish_channel(self) -> aiormq.Channel:
         if self._publish is None:
-            raise ConnectionError("broker not started")
+            raise ConnectionError("RabbitMQ not connected")
         return cast(aiormq.Channel, await self._publish.get_underlay_channel())
 
     async def publish_dead_letter(self, dead: DeadLetter) -> None:
         """Publish a failed delivery with its reason and history in headers."""
-        headers: dict[str, Any] = {
+        headers: FieldTable = {
             "x-hub-reason": dead.reason,
             "x-hub-attempts": dead.attempts,
             "x-hub-first-error": dead.first_error[:1000],
@@ -261,16 +301,16 @@ class AmqpBroker:
             "x-hub-routes": ",".join(dead.delivery.routes),
             "x-hub-dead-at": datetime.now(UTC).isoformat(),
         }
-        await self._exchange(self.topology.dead).publish(
-            aio_pika.Message(
-                dead.delivery.to_json_bytes(),
+        await self._publish_confirmed(
+            self.topology.dead,
+            "",
+            dead.delivery.to_json_bytes(),
+            Basic.Properties(
                 content_type="application/json",
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                delivery_mode=PERSISTENT,
                 message_id=f"{dead.delivery.event.id}:{dead.delivery.channel}",
                 headers=headers,
             ),
-            routing_key="",
-            mandatory=True,
         )
 
     async def publish_history(self, body: bytes) -> None:
@@ -400,12 +440,6 @@ class AmqpBroker:
                         await message.nack(requeue=True)
         finally:
             await channel.close()
-
-    def _exchange(self, name: str) -> AbstractExchange:
-        try:
-            return self._exchanges[name]
-        except KeyError:
-            raise ConnectionError("broker not started") from None
 
 
 async def _settle(outcome: Awaitable[None]) -> None:

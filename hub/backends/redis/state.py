@@ -2,15 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import redis.asyncio as redis
+from redis import exceptions as redis_errors
 
 from hub.backends.redis.notices import RedisNotices
 from hub.core.batching import TurnBatch
+from hub.core.errors import EngineUnavailable
 from hub.core.state import Announced
+
+_UNAVAILABLE = (
+    redis_errors.ConnectionError,  # refused, reset, a Sentinel that knows no primary, loading
+    redis_errors.TimeoutError,
+    redis_errors.ReadOnlyError,  # a replica (a primary demoted by a failover) refuses writes
+    OSError,
+)
+_UNAVAILABLE_REPLIES = ("MASTERDOWN", "LOADING", "TRYAGAIN", "CLUSTERDOWN")
+
+
+def unavailable(exc: BaseException) -> EngineUnavailable | None:
+    """The `EngineUnavailable` that `exc` amounts to, or None when it is not Redis being away."""
+    if isinstance(exc, _UNAVAILABLE) or (
+        isinstance(exc, redis_errors.ResponseError) and str(exc).startswith(_UNAVAILABLE_REPLIES)
+    ):
+        return EngineUnavailable("state store", f"Redis: {exc or type(exc).__name__}")
+    return None
+
+
+@contextmanager
+def _classified() -> Iterator[None]:
+    """Raise Redis being away as `EngineUnavailable`, decided here once for every caller."""
+    try:
+        yield
+    except Exception as exc:
+        engine = unavailable(exc)
+        if engine is None:
+            raise
+        raise engine from exc
 
 
 class RedisState:
@@ -55,17 +87,19 @@ class RedisState:
         return await self._batch.ask(args)
 
     async def _pipelined(self, commands: list[tuple[Any, ...]]) -> list[Any]:
-        if len(commands) == 1:
-            return [await self._r.execute_command(*commands[0])]  # type: ignore[no-untyped-call]
-        async with self._r.pipeline(transaction=False) as pipe:
-            for args in commands:
-                pipe.execute_command(*args)
-            results: list[Any] = await pipe.execute(raise_on_error=False)
-        return results
+        with _classified():
+            if len(commands) == 1:
+                return [await self._r.execute_command(*commands[0])]  # type: ignore[no-untyped-call]
+            async with self._r.pipeline(transaction=False) as pipe:
+                for args in commands:
+                    pipe.execute_command(*args)
+                results: list[Any] = await pipe.execute(raise_on_error=False)
+        return [unavailable(r) or r if isinstance(r, Exception) else r for r in results]
 
     async def ping(self) -> None:
-        """Raise unless Redis answers PING."""
-        await self._r.ping()
+        """Raise (`EngineUnavailable`) unless Redis answers PING."""
+        with _classified():
+            await self._r.ping()
 
     async def add(
         self, key: str, value: str, ttl: timedelta | None = None, durable: bool = True
@@ -91,24 +125,27 @@ class RedisState:
     async def scan(self, prefix: str) -> dict[str, str]:
         """SCAN MATCH prefix* then MGET."""
         pattern = _glob_escape(self.prefix + prefix) + "*"
-        keys = [k async for k in self._r.scan_iter(match=pattern, count=1000)]
-        if not keys:
-            return {}
-        values = await self._r.mget(keys)
+        with _classified():
+            keys = [k async for k in self._r.scan_iter(match=pattern, count=1000)]
+            if not keys:
+                return {}
+            values = await self._r.mget(keys)
         cut = len(self.prefix)
         return {k[cut:]: str(v) for k, v in zip(keys, values, strict=True) if v is not None}
 
     async def push(self, key: str, value: str) -> None:
         """RPUSH."""
-        await self._r.rpush(self.prefix + "list:" + key, value)
+        with _classified():
+            await self._r.rpush(self.prefix + "list:" + key, value)
 
     async def take(self, key: str) -> list[str]:
         """LRANGE and DEL in one MULTI."""
         name = self.prefix + "list:" + key
-        async with self._r.pipeline(transaction=True) as pipe:
-            pipe.lrange(name, 0, -1)
-            pipe.delete(name)
-            values, _ = await pipe.execute()
+        with _classified():
+            async with self._r.pipeline(transaction=True) as pipe:
+                pipe.lrange(name, 0, -1)
+                pipe.delete(name)
+                values, _ = await pipe.execute()
         return [str(v) for v in values]
 
     @property

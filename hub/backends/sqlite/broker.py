@@ -17,6 +17,7 @@ from typing import Any
 from hub.backends.sqlite.db import SqliteDb
 from hub.backends.sqlite.doorbell import Doorbell
 from hub.core.broker import POISON_DELIVERY_LIMIT, DeliveryHandler, EventHandler
+from hub.core.errors import EngineUnavailable
 from hub.core.event import Event
 from hub.core.log import get_logger
 from hub.core.messages import DeadLetter, DeadLetterSession, DeadRecord, Delivery, parse_dead
@@ -41,6 +42,8 @@ CREATE INDEX IF NOT EXISTS messages_part ON messages (queue, part, seq);
 """
 
 ROUTE, DELIVER, DEAD = "route", "deliver", "dead"
+DISK_RETRY_MAX = 5.0
+"""Longest wait between tries of a claim or an ack the disk refused (it is full)."""
 
 # A message is claimable when its claim is absent or expired; a delivery only when no older
 # message of its channel is held by another process, so one channel is never worked on by two
@@ -171,10 +174,22 @@ class SqliteBroker:
     ) -> None:
         wake = self._wake[queue]
         self._doorbells[queue].listen(wake.set)  # other processes' publishes ring it
+        refused = 0
         while not self._stopping:
             wake.clear()
             room = self.batch - len(self._in_flight)
-            rows = await self._claim(queue, room) if room > 0 else []
+            try:
+                rows = await self._claim(queue, room) if room > 0 else []
+            except EngineUnavailable as exc:
+                # A claim is a write: with the disk full, wait for space, not for a crash.
+                refused += 1
+                if refused == 1:
+                    log.warning("cannot claim messages; waiting for the disk", error=str(exc))
+                await asyncio.sleep(min(DISK_RETRY_MAX, self.poll_interval * 2**refused))
+                continue
+            if refused:
+                log.info("claiming messages again")
+                refused = 0
             for seq, body, enqueued_at, attempts in rows:
                 QUEUE_LAG.labels(queue=queue).set(max(0.0, time.time() - enqueued_at))
                 task = asyncio.create_task(self._handle(queue, seq, body, attempts, parse, handler))
@@ -224,9 +239,22 @@ class SqliteBroker:
             log.exception(
                 "handler failed; message returned to the queue", queue=queue, error=str(exc)
             )
-            await self.db.write([(_RELEASE, (seq,))], durable=False)
+            await self._settle(_RELEASE, (seq,))
         else:
-            await self.db.write([(_ACK, (seq, self.owner))], durable=False)
+            await self._settle(_ACK, (seq, self.owner))
+
+    async def _settle(self, sql: str, params: tuple[Any, ...]) -> None:
+        """Ack or release; a disk that refuses is tried again (the claim is kept meanwhile)."""
+        refused = 0
+        while True:
+            try:
+                await self.db.write([(sql, params)], durable=False)
+                return
+            except EngineUnavailable:
+                if self._stopping:
+                    raise  # the claim expires and the message comes back
+                refused += 1
+                await asyncio.sleep(min(DISK_RETRY_MAX, self.poll_interval * 2**refused))
 
     async def _to_dead(self, seq: int, reason: str) -> None:
         log.error("poison message dead-lettered", seq=seq, reason=reason)
@@ -247,10 +275,13 @@ class SqliteBroker:
             await asyncio.sleep(self.visibility / 3)
             if self._in_flight:
                 until = time.time() + self.visibility
-                await self.db.write(
-                    [(_EXTEND, (until, self.owner, json.dumps(list(self._in_flight))))],
-                    durable=False,
-                )
+                try:
+                    await self.db.write(
+                        [(_EXTEND, (until, self.owner, json.dumps(list(self._in_flight))))],
+                        durable=False,
+                    )
+                except EngineUnavailable as exc:
+                    log.warning("claims not extended; the disk refused", error=str(exc))
 
     @contextlib.asynccontextmanager
     async def dead_letters(self) -> AsyncIterator[DeadLetterSession]:

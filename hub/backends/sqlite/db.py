@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from hub.core.errors import ConfigError
+from hub.core.errors import ConfigError, EngineUnavailable
 
 T = TypeVar("T")
 
@@ -33,6 +33,9 @@ def open_data_dir(data_dir: Path) -> Path:
         ) from None
     return data_dir
 
+
+_DISK_ERRORS = (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR)
+"""Primary result codes of a write the disk refused: no space, or an I/O error."""
 
 BUSY_TIMEOUT = 10.0
 """Seconds a statement waits for another process's lock before "database is locked"."""
@@ -119,9 +122,19 @@ class SqliteDb:
             try:
                 done.append((future, True, fn(*args)))
             except BaseException as exc:
-                done.append((future, False, exc))
+                done.append((future, False, self._classify(exc)))
         if done:
             loop.call_soon_threadsafe(_settle, done)
+
+    def _classify(self, exc: BaseException) -> BaseException:
+        """A full or failing disk is the engine being away (the work waits), not the message."""
+        if isinstance(exc, sqlite3.OperationalError) and (
+            getattr(exc, "sqlite_errorcode", 0) & 0xFF in _DISK_ERRORS
+        ):
+            unavailable = EngineUnavailable("disk", f"{self.path}: {exc}")
+            unavailable.__cause__ = exc
+            return unavailable
+        return exc
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> Rows:
         """Read rows (call through `run`)."""
@@ -147,7 +160,9 @@ class SqliteDb:
             results = [conn.execute(sql, params).fetchall() for sql, params in statements]
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # A full disk can end the transaction by itself; then there is nothing to roll back.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
         return results
 

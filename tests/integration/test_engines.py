@@ -1,0 +1,259 @@
+"""Engine faults under load: Redis cut away, RabbitMQ nacking publishes. Nothing lost or doubled,
+nothing dead-lettered, because an engine away is not the message's fault."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import aio_pika
+import pytest
+
+from hub.backends.amqp.broker import Topology
+from hub.core.settings import Settings
+from hub.testing.fakeslack import FakeSlack
+from hub.testing.harness import AMQP_URL, RunningHub, free_port, run_hub
+from tests.conftest_integration import SettingsFactory
+from tests.reliability import Tally, numbered
+from tests.tcpproxy import TcpProxy
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.faults]
+
+CHANNELS = 10
+TEN_CHANNELS = "version: 1\nroutes:\n" + "".join(
+    f'  - {{name: team-{t}, match: {{repo: acme/{t}}}, channels: ["#team-{t}"]}}\n'
+    for t in "abcdefghij"
+)
+
+
+async def steady_load(hub: RunningHub, tally: Tally, seconds: float, pause: float) -> set[int]:
+    """One sender per channel, each posting its channel's events in order, one at a time, for
+    `seconds`; the numbers sent (event i goes to channel i mod CHANNELS)."""
+    sent: set[int] = set()
+    deadline = time.monotonic() + seconds
+
+    async def sender(team: int) -> None:
+        i = team
+        while time.monotonic() < deadline:
+            status, _ = await hub.post(numbered(i, CHANNELS))
+            tally.answer(status)
+            sent.add(i)
+            i += CHANNELS
+            await asyncio.sleep(pause)
+
+    await asyncio.gather(*(sender(t) for t in range(CHANNELS)))
+    return sent
+
+
+async def dead_letter_count(settings: Settings) -> int:
+    """Messages in the hub's dead-letter queue."""
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        topology = Topology(settings.amqp_prefix, settings.delivery_shards)
+        queue = await channel.declare_queue(topology.dead_letters, passive=True)
+        return int(queue.declaration_result.message_count or 0)
+
+
+async def readiness(hub: RunningHub) -> dict[str, str]:
+    """The checks of the hub's /readyz."""
+    async with hub.http.get(hub.ops_url + "/readyz") as resp:
+        body = await resp.json()
+    return dict(body["checks"])
+
+
+@pytest.mark.parametrize("profile", ["distributed"], indirect=True)
+async def test_redis_cut_for_8s_under_load_loses_doubles_and_dead_letters_nothing(
+    make_settings: SettingsFactory, slack: FakeSlack
+) -> None:
+    """Redis unreachable for 8 s under load: every webhook 202, the stages wait, then each event
+    reaches Slack once, in order per channel, and none is dead-lettered."""
+    proxy = TcpProxy("127.0.0.1", 6379)
+    port = await proxy.start()
+    tally = Tally("Redis cut 8 s under load", "distributed")
+    settings = make_settings(TEN_CHANNELS, state_url=f"redis://127.0.0.1:{port}/0")
+    seen_waiting: dict[str, str] = {}
+    try:
+        async with run_hub(settings) as hub:
+
+            async def cut_redis() -> None:
+                await asyncio.sleep(3)
+                await proxy.cut()
+                await asyncio.sleep(5)
+                seen_waiting.update(await readiness(hub))
+                await asyncio.sleep(3)
+                await proxy.restore()
+
+            cutter = asyncio.create_task(cut_redis())
+            sent = await steady_load(hub, tally, seconds=16, pause=0.08)
+            await cutter
+            await slack.wait_for_events(len(sent), timeout=90)
+            await asyncio.sleep(1)
+            dead = await dead_letter_count(settings)
+    finally:
+        await proxy.stop()
+    assert tally.statuses == {202: len(sent)}, f"non-202 answers: {tally.statuses}"
+    waiting = seen_waiting["deliverer"]
+    assert waiting.startswith("degraded: waiting for the state store"), seen_waiting
+    assert dead == 0, f"{dead} messages dead-lettered during a Redis outage"
+    tally.check(slack, sent)
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=60)
+
+
+def _queue_policies(prefix: str) -> dict[str, str]:
+    out = subprocess.run(
+        ["rabbitmqctl", "-q", "list_queues", "name", "policy"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    rows = (line.split("\t") for line in out.splitlines() if line.startswith(prefix))
+    return {row[0]: row[1] if len(row) > 1 else "" for row in rows}
+
+
+@pytest.mark.parametrize("profile", ["distributed"], indirect=True)
+async def test_nacked_delivery_publishes_make_the_router_wait_not_dead_letter(
+    make_settings: SettingsFactory, slack: FakeSlack
+) -> None:
+    """RabbitMQ nacking the router's publishes to the delivery shards (full queues that reject
+    publishes, as a quorum queue without its leader does): the router holds its events instead
+    of returning them to the queue, and afterwards each reaches Slack once, in order."""
+    tally = Tally("RabbitMQ nacks delivery publishes", "distributed")
+    settings = make_settings(TEN_CHANNELS)
+    shards = f"^{settings.amqp_prefix}\\.deliver\\."
+    policy = f"{settings.amqp_prefix}-reject"
+    definition = '{"max-length": 0, "overflow": "reject-publish"}'
+    deliverer = settings.model_copy(update={"ops_listen": f"127.0.0.1:{free_port()}"})
+    try:
+        async with run_hub(settings, stages=("receiver", "router")) as hub:
+            await asyncio.to_thread(
+                _rabbitmqctl, "set_policy", "--apply-to", "queues", policy, shards, definition
+            )
+            deadline = time.monotonic() + 20
+            while set(_queue_policies(settings.amqp_prefix + ".deliver.").values()) != {policy}:
+                assert time.monotonic() < deadline, "the reject-publish policy never applied"
+                await asyncio.sleep(0.2)
+            sent = set()
+            for i in range(60):
+                tally.answer((await hub.post(numbered(i, CHANNELS)))[0])
+                sent.add(i)
+                await asyncio.sleep(0.05)
+            ready = await readiness(hub)
+            await asyncio.to_thread(_rabbitmqctl, "clear_policy", policy)
+            async with run_hub(deliverer, stages=("deliverer",)):
+                await slack.wait_for_events(len(sent), timeout=60)
+                await asyncio.sleep(1)
+                dead = await dead_letter_count(settings)
+    finally:
+        await asyncio.to_thread(
+            subprocess.run, ["rabbitmqctl", "clear_policy", policy], capture_output=True
+        )
+    assert tally.statuses == {202: len(sent)}
+    assert ready["router"].startswith("degraded: waiting for the broker"), ready
+    assert dead == 0, f"{dead} route messages dead-lettered while publishes were nacked"
+    tally.check(slack, sent)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 16 MiB tmpfs mounted for this test (needs root), unmounted afterwards."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True, capture_output=True, timeout=30)
+
+
+def fill(disk: Path) -> Path:
+    """Write a file until the disk refuses; the file."""
+    filler = disk / "filler"
+    chunk = b"\0" * 65536
+    with filler.open("wb") as out:
+        try:
+            while True:
+                out.write(chunk)
+                out.flush()
+        except OSError:
+            pass
+    with contextlib.suppress(OSError), filler.open("ab") as out:
+        for _ in range(4096):  # the last few bytes too
+            out.write(b"\0")
+            out.flush()
+    return filler
+
+
+@pytest.mark.parametrize("profile", ["embedded"], indirect=True)
+async def test_full_data_disk_answers_503_then_accepts_again_and_delivers_all(
+    make_settings: SettingsFactory, slack: FakeSlack, small_disk: Path
+) -> None:
+    """HUB_DATA_DIR full: an event that cannot be stored gets 503 with Retry-After, never a
+    202; once space returns hub accepts again and every accepted event reaches Slack once."""
+    tally = Tally("data disk full (tmpfs)", "embedded")
+    settings = make_settings(TEN_CHANNELS, data_dir=small_disk / "data")
+    accepted: set[int] = set()
+    retry_after: set[str] = set()
+    async with run_hub(settings) as hub:
+        for i in range(20):
+            tally.answer((await hub.post(numbered(i, CHANNELS)))[0])
+            accepted.add(i)
+        await slack.wait_for_events(20, timeout=30)
+        filler = fill(small_disk)
+        i = 20
+        while 503 not in tally.statuses:
+            assert i < 2000, "the full disk never refused an event"
+            signed = numbered(i, CHANNELS)
+            async with hub.http.post(
+                hub.url + signed.path, data=signed.body, headers=signed.headers
+            ) as r:
+                tally.answer(r.status)
+                if r.status == 202:
+                    accepted.add(i)
+                elif r.status == 503:
+                    retry_after.add(r.headers.get("Retry-After", ""))
+            i += 1
+        for _ in range(10):  # still full: refused again, and the process answers
+            signed = numbered(i, CHANNELS)
+            async with hub.http.post(
+                hub.url + signed.path, data=signed.body, headers=signed.headers
+            ) as r:
+                tally.answer(r.status)
+                assert r.status in (202, 503)
+                if r.status == 202:
+                    accepted.add(i)
+                else:
+                    retry_after.add(r.headers.get("Retry-After", ""))
+            i += 1
+        filler.unlink()
+        for n in range(i, i + 20):
+            status = (await hub.post(numbered(n, CHANNELS)))[0]
+            tally.answer(status)
+            assert status == 202, "not accepted again once the disk had room"
+            accepted.add(n)
+        await slack.wait_for_events(len(accepted), timeout=90)
+        await asyncio.sleep(1)
+    assert set(tally.statuses) <= {202, 503}, tally.statuses
+    assert retry_after, "no 503 carried Retry-After"
+    assert all(v.isdigit() for v in retry_after), retry_after
+    for name in ("queue.db", "state.db"):
+        check = sqlite3.connect(settings.data_dir / name)
+        try:
+            assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",), name
+        finally:
+            check.close()
+    tally.check(slack, accepted, per_channel_order=False)
