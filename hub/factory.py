@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from adapters.declared.live import DeclaredSources, SourceSet
 from adapters.registry import SOURCES
 from adapters.slack import render as slack_render
 from adapters.slack.client import ConsoleNotifier, SlackNotifier
@@ -69,12 +70,14 @@ def make_history_log(settings: Settings, broker: Broker) -> HistoryLog:
 def make_parts(settings: Settings) -> Parts:
     """Everything a stage needs, for this configuration."""
     broker = make_broker(settings)
+    declared = DeclaredSources(settings.sources, SOURCES)
     return Parts(
         settings=settings,
         broker=broker,
         history=LogHistory(make_history_log(settings, broker)),
         state=make_state(settings),
-        sources=SOURCES,
+        sources=SourceSet(SOURCES, declared),
         notifier=make_notifier(settings),
         render=slack_render,
+        watched=(declared,),
     )

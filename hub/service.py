@@ -8,6 +8,7 @@ import signal
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 
@@ -16,6 +17,7 @@ from hub.core.broker import Broker
 from hub.core.event import Event
 from hub.core.log import get_logger
 from hub.core.notify import Notifier, Renderer
+from hub.core.reloading import Reloading
 from hub.core.settings import Settings, parse_hostport
 from hub.core.sources import SourceAdapter
 from hub.core.state import StateStore
@@ -47,6 +49,8 @@ class Parts:
     checks: dict[str, Check] = field(default_factory=dict)
     reload: Callable[[], bool] | None = None
     """Set while a router runs: reload routes.yaml now (what SIGHUP does)."""
+    watched: tuple[Reloading[Any], ...] = ()
+    """Files the receiver serves from (sources.yaml): watched while it runs, reloaded on SIGHUP."""
 
 
 def _explainer(routes: RoutesHolder) -> Explain:
@@ -122,6 +126,9 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
             stack.push_async_callback(router.stop)
         site: web.AppRunner | None = None
         if "receiver" in stages:
+            for watched in parts.watched:
+                watched.start()
+                stack.push_async_callback(watched.stop)
             receiver = Receiver(
                 parts.sources,
                 settings.secret_for,
@@ -171,6 +178,15 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
+def _reload_files(parts: Parts, stages: tuple[str, ...]) -> None:
+    """SIGHUP: read routes.yaml (a router) and sources.yaml (a receiver) again."""
+    if parts.reload is not None:
+        parts.reload()
+    if "receiver" in stages:
+        for watched in parts.watched:
+            watched.reload()
+
+
 async def serve_forever(parts: Parts, stages: tuple[str, ...]) -> None:
     """Run the stages until SIGTERM or SIGINT."""
     stop = asyncio.Event()
@@ -179,9 +195,7 @@ async def serve_forever(parts: Parts, stages: tuple[str, ...]) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with running(parts, stages):
         orphaned = asyncio.create_task(watch_parent(stop)) if parts.settings.worker_index else None
-        if parts.reload is not None:
-            reload = parts.reload
-            loop.add_signal_handler(signal.SIGHUP, lambda: reload())
+        loop.add_signal_handler(signal.SIGHUP, _reload_files, parts, stages)
         await stop.wait()
         if orphaned is not None:
             orphaned.cancel()

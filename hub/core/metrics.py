@@ -57,3 +57,4 @@ THREAD_EDITS_WAITING = Gauge(
     multiprocess_mode="livesum",
 )
 ROUTES_RELOAD = Counter("hub_routes_reload_total", "routes.yaml reloads.", ["outcome"])
+SOURCES_RELOAD = Counter("hub_sources_reload_total", "sources.yaml reloads.", ["outcome"])
