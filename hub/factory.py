@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from adapters.declared.live import DeclaredSources, SourceSet
 from adapters.registry import SOURCES
 from adapters.slack import render as slack_render
 from adapters.slack.client import ConsoleNotifier, SlackNotifier
@@ -17,6 +19,7 @@ from hub.backends.sqlite.history import SqliteHistoryLog
 from hub.backends.sqlite.state import SqliteState
 from hub.core.broker import Broker
 from hub.core.notify import Notifier, Renderer
+from hub.core.reloading import Reloading
 from hub.core.settings import Settings
 from hub.core.sources import SourceAdapter
 from hub.core.state import StateStore
@@ -40,6 +43,8 @@ class Parts:
     checks: dict[str, Check] = field(default_factory=dict)
     reload: Callable[[], bool] | None = None
     """Set while a router runs: reload routes.yaml now (what SIGHUP does)."""
+    watched: tuple[Reloading[Any], ...] = ()
+    """Files the receiver serves from (sources.yaml): watched while it runs, reloaded on SIGHUP."""
 
 
 def make_broker(settings: Settings) -> Broker:
@@ -91,12 +96,14 @@ def make_history_log(settings: Settings, broker: Broker) -> HistoryLog:
 def make_parts(settings: Settings) -> Parts:
     """Everything a stage needs, for this configuration."""
     broker = make_broker(settings)
+    declared = DeclaredSources(settings.sources, SOURCES)
     return Parts(
         settings=settings,
         broker=broker,
         history=LogHistory(make_history_log(settings, broker)),
         state=make_state(settings),
-        sources=SOURCES,
+        sources=SourceSet(SOURCES, declared),
         notifier=make_notifier(settings),
         render=slack_render,
+        watched=(declared,),
     )

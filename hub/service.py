@@ -132,6 +132,9 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
             stack.push_async_callback(router.stop)
         site: web.AppRunner | None = None
         if "receiver" in stages:
+            for watched in parts.watched:
+                watched.start()
+                stack.push_async_callback(watched.stop)
             receiver = Receiver(
                 parts.sources,
                 settings.secret_for,
@@ -194,6 +197,15 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
+def _reload_files(parts: Parts, stages: tuple[str, ...]) -> None:
+    """SIGHUP: read routes.yaml (a router) and sources.yaml (a receiver) again."""
+    if parts.reload is not None:
+        parts.reload()
+    if "receiver" in stages:
+        for watched in parts.watched:
+            watched.reload()
+
+
 async def serve_forever(parts: Parts, stages: tuple[str, ...]) -> None:
     """Run the stages until SIGTERM or SIGINT."""
     stop = asyncio.Event()
@@ -202,9 +214,7 @@ async def serve_forever(parts: Parts, stages: tuple[str, ...]) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with running(parts, stages):
         orphaned = asyncio.create_task(watch_parent(stop)) if parts.settings.worker_index else None
-        if parts.reload is not None:
-            reload = parts.reload
-            loop.add_signal_handler(signal.SIGHUP, lambda: reload())
+        loop.add_signal_handler(signal.SIGHUP, _reload_files, parts, stages)
         await stop.wait()
         if orphaned is not None:
             orphaned.cancel()

@@ -19,6 +19,7 @@ from hub.cli.common import settings as load_cli_settings
 from hub.cli.deadletters import dead_letters
 from hub.cli.samples import SAMPLES, sample_request
 from hub.cli.silences import explain_silences, silence
+from hub.cli.sources import find_source, sources
 from hub.cli.tail import tail
 from hub.core.errors import ConfigError, HubError
 from hub.core.settings import Settings, parse_hostport
@@ -31,10 +32,9 @@ ENV_HELP = """
 Environment (see README for all): HUB_ROUTES, HUB_LISTEN, HUB_OPS_LISTEN, HUB_DATA_DIR,
 HUB_BROKER_URL, HUB_STATE_URL, SLACK_BOT_TOKEN, HUB_SLACK_API_URL, HUB_GITHUB_SECRET,
 HUB_SENTRY_CLIENT_SECRET, HUB_TRAVIS_PUBLIC_KEY, HUB_KAPACITOR_TOKEN, HUB_ANSIBLE_SECRET,
-HUB_ALLOW_UNSIGNED, HUB_MAX_BODY_BYTES, HUB_MAX_INFLIGHT_BYTES, HUB_AMQP_PREFIX,
-HUB_DELIVERY_SHARDS,
-HUB_EVENT_RETENTION, HUB_DELIVERY_MAX_AGE, HUB_SHUTDOWN_GRACE, HUB_WORKERS, HUB_LOG_LEVEL,
-HUB_LOG_FORMAT.
+HUB_SOURCES, HUB_ALLOW_UNSIGNED, HUB_MAX_BODY_BYTES, HUB_MAX_INFLIGHT_BYTES, HUB_AMQP_PREFIX,
+HUB_DELIVERY_SHARDS, HUB_EVENT_RETENTION, HUB_DELIVERY_MAX_AGE, HUB_SHUTDOWN_GRACE, HUB_WORKERS,
+HUB_LOG_LEVEL, HUB_LOG_FORMAT.
 """
 
 
@@ -132,7 +132,9 @@ def routes_check(file: Path | None) -> None:
 
 
 @routes.command("explain")
-@click.option("--source", "source", required=True, help="github, travis, kapacitor or sentry")
+@click.option(
+    "--source", "source", required=True, help="github, travis, kapacitor, sentry or a declared one"
+)
 @click.option(
     "--header", "headers", multiple=True, help="K:V, repeatable (e.g. X-GitHub-Event:push)"
 )
@@ -142,12 +144,12 @@ def routes_explain(
     source: str, headers: tuple[str, ...], routes_file: Path | None, payload: Any
 ) -> None:
     """Show how PAYLOAD (a file, or - for stdin) is normalized, routed and rendered; offline."""
-    from adapters.registry import SOURCES
     from adapters.slack.render import render
 
-    adapter = SOURCES.get(source)
-    if adapter is None:
-        fail(f"--source: unknown source {source!r}; one of {', '.join(sorted(SOURCES))}")
+    try:
+        adapter = find_source(source)
+    except ConfigError as exc:
+        fail(str(exc))
         return
     header_map: CIMultiDict[str] = CIMultiDict()
     for item in headers:
@@ -216,20 +218,28 @@ def _span(delta: timedelta) -> str:
 
 
 @main.command("send-sample")
-@click.argument("source", type=click.Choice(sorted(SAMPLES)))
+@click.argument("source")
 @click.argument("kind", required=False)
 @click.option("--url", help="hub's webhook base URL (default: from HUB_LISTEN)")
 def send_sample(source: str, kind: str | None, url: str | None) -> None:
-    """POST a bundled sample webhook, signed with the configured secret, to a running hub."""
+    """POST a sample webhook (bundled, or a declared source's `sample:`), signed, to a running hub.
+
+    SOURCE is github, travis, kapacitor, sentry or a source declared in HUB_SOURCES.
+    """
     import urllib.error
     import urllib.request
 
     settings = load_cli_settings()
-    kind = kind or SAMPLES[source][0]
     try:
-        headers, body = sample_request(source, kind, settings)
+        if source in SAMPLES:
+            headers, body = sample_request(source, kind or SAMPLES[source][0], settings)
+        else:
+            headers, body = declared_sample(source, settings)
     except KeyError as exc:
         fail(str(exc.args[0]))
+        return
+    except ConfigError as exc:
+        fail(str(exc))
         return
     if url is None:
         host, port = parse_hostport(settings.listen)
@@ -246,6 +256,28 @@ def send_sample(source: str, kind: str | None, url: str | None) -> None:
         fail(f"cannot reach hub at {url}: {exc.reason} (is `make run` running?)")
 
 
+def declared_sample(source: str, settings: Settings) -> tuple[dict[str, str], bytes]:
+    """The `sample:` of a declared source, signed as its sender signs when its secret is set."""
+    from adapters.declared.adapter import DeclaredAdapter
+
+    adapter = find_source(source)
+    if not isinstance(adapter, DeclaredAdapter):
+        raise ConfigError(f"no sample for {source}; choose one of: {', '.join(sorted(SAMPLES))}")
+    sample = adapter.source.sample
+    if sample is None:
+        raise ConfigError(f"{source} declares no sample: add `sample: <file>` to its entry")
+    try:
+        body = sample.body.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{source} sample {sample.body}: {exc.strerror or exc}") from None
+    headers = {"Content-Type": "application/json", **sample.headers}
+    secret = settings.secret_for(adapter.secret_env)
+    if secret:
+        headers |= adapter.sign(body, secret)
+    return headers, body
+
+
 main.add_command(dead_letters)
 main.add_command(silence)
+main.add_command(sources)
 main.add_command(tail)

@@ -63,3 +63,4 @@ ENGINE_WAITING = Gauge(
     ["engine"],
     multiprocess_mode="livemax",
 )
+SOURCES_RELOAD = Counter("hub_sources_reload_total", "sources.yaml reloads.", ["outcome"])

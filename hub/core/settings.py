@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     routes: Path = Field(Path("routes.yaml"), validation_alias=_env("HUB_ROUTES"))
+    sources: Path | None = Field(None, validation_alias=_env("HUB_SOURCES"))
+    """Declared sources; unset reads ./sources.yaml when it exists (a named file must exist)."""
     listen: str = Field("0.0.0.0:8080", validation_alias=_env("HUB_LISTEN"))
     ops_listen: str = Field("127.0.0.1:9090", validation_alias=_env("HUB_OPS_LISTEN"))
     data_dir: Path = Field(Path("hub-data"), validation_alias=_env("HUB_DATA_DIR"))

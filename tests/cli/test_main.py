@@ -165,3 +165,37 @@ async def test_send_sample_ansible_posts_a_signed_failed_run(
         assert '"type": "ansible.playbook.failed"' in result.stdout
         await slack.wait_for(1, timeout=15, channel="#firehose")
     assert "failed on web-2: task 'restart api'" in slack.posts()[0].text
+
+
+def test_sources_check_accepts_the_shipped_examples() -> None:
+    """`hub sources check` on an example exits 0 and lists the endpoints it declares."""
+    result = hub("sources", "check", str(REPO / "examples/sources/gitlab.yaml"))
+    assert result.returncode == 0, result.stderr
+    assert "ok, 1 sources: POST /hooks/gitlab" in result.stdout
+
+
+def test_sources_check_names_file_line_and_key(tmp_path: Path) -> None:
+    """A bad sources file exits 1 with file:line: key: message and no traceback."""
+    bad = tmp_path / "sources.yaml"
+    bad.write_text(
+        "version: 1\nsources:\n  ci:\n    verify: {kind: token, secret: HUB_CI}\n"
+        '    fields: {type: "\'x\'", title: "a.["}\n'
+    )
+    result = hub("sources", "check", str(bad))
+    assert result.returncode == 1
+    assert f"{bad}:5: sources.ci.fields.title: invalid JMESPath expression 'a.['" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_routes_explain_takes_a_declared_source(fixtures_dir: Path) -> None:
+    """`--source gitlab` with HUB_SOURCES set explains a GitLab payload offline."""
+    result = hub(
+        "routes",
+        "explain",
+        "--source",
+        "gitlab",
+        str(fixtures_dir / "gitlab/pipeline.failed.json"),
+        env={"HUB_SOURCES": str(REPO / "examples/sources/gitlab.yaml")},
+    )
+    assert result.returncode == 0, result.stderr
+    assert '"type": "gitlab.pipeline.failed"' in result.stdout
