@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from adapters import kapacitor, travis
+from adapters import alertmanager, grafana, kapacitor, travis
 from adapters.github import adapter as github
 from adapters.sentry import adapter as sentry
 from hub.core.sources import SourceAdapter
 
 SOURCES: dict[str, SourceAdapter] = {
     adapter.name: adapter
-    for adapter in (github.ADAPTER, travis.ADAPTER, kapacitor.ADAPTER, sentry.ADAPTER)
+    for adapter in (
+        github.ADAPTER,
+        travis.ADAPTER,
+        kapacitor.ADAPTER,
+        sentry.ADAPTER,
+        alertmanager.ADAPTER,
+        grafana.ADAPTER,
+    )
 }

@@ -16,7 +16,7 @@ from hub.core.errors import HubError, PayloadTooLarge, Unavailable, UnknownSourc
 from hub.core.event import Event
 from hub.core.log import get_logger
 from hub.core.metrics import EVENTS_PUBLISHED, WEBHOOK_DURATION, WEBHOOKS_RECEIVED
-from hub.core.sources import SourceAdapter, WebhookRequest
+from hub.core.sources import SourceAdapter, WebhookRequest, options_env
 
 log = get_logger("hub.receiver")
 
@@ -94,6 +94,11 @@ class Receiver:
             body=body,
             received_at=datetime.now(UTC),
             query=dict(request.query),
+            options={
+                env: value
+                for env in options_env(adapter)
+                if (value := self.secret_for(env)) is not None
+            },
         )
         secret = self.secret_for(adapter.secret_env)
         if secret is not None:
