@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from adapters.payload import clip, escape, obj, one_line, seq, string, timestamp, web_url
+from adapters.payload import clip, escape, obj, one_line, string, timestamp, web_url
 from hub.core.errors import BadPayload
 from hub.core.event import Severity
 
@@ -119,12 +119,15 @@ def kv(value: Any) -> dict[str, str]:
 
 
 def severity(group: AlertGroup) -> Severity:
-    """Resolved → success; else the highest `severity` label of the firing alerts (absent: warning)."""
+    """Resolved: success; else the worst `severity` label of the firing alerts (absent: warning)."""
     if group.status == "resolved":
         return Severity.SUCCESS
     labelsets = [alert.labels for alert in group.firing] or [group.common_labels]
     return max(
-        (_SEVERITY.get(labels.get("severity", "").strip().lower(), _ABSENT) for labels in labelsets),
+        (
+            _SEVERITY.get(labels.get("severity", "").strip().lower(), _ABSENT)
+            for labels in labelsets
+        ),
         key=lambda level: level.rank,
     )
 

@@ -19,7 +19,10 @@ class AlertmanagerAdapter:
     def verify(self, request: WebhookRequest, secret: str) -> None:
         """Raise `VerificationError` unless the Bearer token or Basic password is `secret`."""
         check_token(
-            request, secret, self.secret_env, "Alertmanager's http_config authorization or basic_auth"
+            request,
+            secret,
+            self.secret_env,
+            "Alertmanager's http_config authorization or basic_auth",
         )
 
     def normalize(self, request: WebhookRequest) -> Event:

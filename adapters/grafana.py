@@ -65,7 +65,9 @@ class GrafanaAdapter:
                 group, {alert.fingerprint: values_text(alert) for alert in group.alerts}
             ),
             url=alertgroup.url(group),
-            labels=labels({"receiver": group.receiver, "org": org} | alertgroup.route_labels(group)),
+            labels=labels(
+                {"receiver": group.receiver, "org": org} | alertgroup.route_labels(group)
+            ),
             data=body,
         )
 

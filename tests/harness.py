@@ -74,6 +74,9 @@ def hub_settings(tmp_path: Path, slack_url: str, routes: str, **overrides: Any) 
         "sentry_client_secret": signing.SENTRY_SECRET,
         "travis_public_key": signing.travis_public_pem(),
         "kapacitor_token": signing.KAPACITOR_TOKEN,
+        "alertmanager_token": signing.ALERTMANAGER_TOKEN,
+        "grafana_token": signing.GRAFANA_TOKEN,
+        "grafana_signing_secret": signing.GRAFANA_SIGNING_SECRET,
         "shutdown_grace": "5s",
         "log_level": "warning",
     }

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from adapters.slack.view import View, ViewFor, generic
+from adapters.slack.views import alertmanager as slack_alertmanager
 from adapters.slack.views import github as slack_github
+from adapters.slack.views import grafana as slack_grafana
 from adapters.slack.views import kapacitor as slack_kapacitor
 from adapters.slack.views import sentry as slack_sentry
 from adapters.slack.views import travis as slack_travis
@@ -14,6 +16,8 @@ VIEWS: dict[str, ViewFor] = {
     "travis": slack_travis.view,
     "kapacitor": slack_kapacitor.view,
     "sentry": slack_sentry.view,
+    "alertmanager": slack_alertmanager.view,
+    "grafana": slack_grafana.view,
 }
 """Source name → its view. A new source adds one line here, or nothing and reads generically."""
 
