@@ -58,7 +58,8 @@ def test_firing_group_is_one_event_with_the_worst_severity_and_its_alerts() -> N
         "env": "prod",
         "job": "api",
     }
-    assert event.url is not None and event.url.startswith("http://prometheus.example.com:9090/")
+    assert event.url is not None
+    assert event.url.startswith("http://prometheus.example.com:9090/")
     assert event.text.splitlines() == [
         "*Firing (2)*",
         "• `instance=web-1:8080, severity=critical` — High request latency on web-1:8080",
@@ -85,7 +86,8 @@ def test_group_notifications_share_one_thread_and_say_their_state() -> None:
         ("alertmanager.alert.firing", Severity.CRITICAL),
         ("alertmanager.alert.resolved", Severity.SUCCESS),
     ]
-    assert "*Firing (1)*" in events[1].text and "*Resolved (1)*" in events[1].text
+    assert "*Firing (1)*" in events[1].text
+    assert "*Resolved (1)*" in events[1].text
     assert len({event.id for event in events}) == 3
 
 

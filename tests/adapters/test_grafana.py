@@ -68,7 +68,8 @@ def test_docs_example_is_one_firing_event_with_values() -> None:
 def test_firing_and_resolved_share_a_thread_per_org() -> None:
     """The resolution threads under its firing; the same group in another org does not."""
     firing, resolved = normalize("firing.json"), normalize("resolved.json")
-    assert firing.threadkey == resolved.threadkey and firing.threadkey is not None
+    assert firing.threadkey == resolved.threadkey
+    assert firing.threadkey is not None
     assert (resolved.type, resolved.severity, resolved.title) == (
         "grafana.alert.resolved",
         Severity.SUCCESS,
@@ -76,7 +77,8 @@ def test_firing_and_resolved_share_a_thread_per_org() -> None:
     )
     other_org = json.loads(body_of("firing.json")) | {"orgId": 2}
     moved = ADAPTER.normalize(from_signed(signing.grafana(json.dumps(other_org).encode())))
-    assert moved.threadkey != firing.threadkey and moved.id != firing.id
+    assert moved.threadkey != firing.threadkey
+    assert moved.id != firing.id
 
 
 def test_zero_times_fall_back_to_the_receive_time() -> None:
