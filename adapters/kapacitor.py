@@ -10,6 +10,7 @@ from typing import Any
 from adapters.payload import (
     clip,
     escape,
+    first_line,
     human_duration,
     labels,
     number_text,
@@ -35,6 +36,9 @@ _SEVERITY = {
 _HTML_BLOCK = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _HTML_TAG = re.compile(r"<[^>]*>")
 _MAX_SERIES, _MAX_ROWS, _MAX_COLUMNS, _MAX_CELL = 3, 5, 8, 40
+# The post service's test (`POST /kapacitor/v1/service-tests/post`) sends an empty alert.
+_TEST_TITLE = "Kapacitor test post: the post handler reaches hub (no alert)"
+_TEST_TEXT = "Sent by Kapacitor's service test: an empty alert with no id and no time."
 
 
 class KapacitorAdapter:
@@ -67,10 +71,18 @@ class KapacitorAdapter:
             raise UnsupportedMediaType(
                 f"Content-Type {request.content_type!r} is not application/json"
             )
-        alert = parse_object(request.body, "Kapacitor alert")
-        alert_id, raw_level = alert.get("id"), alert.get("level")
-        if not isinstance(alert_id, str) or not isinstance(raw_level, str):
-            raise BadPayload("the Kapacitor alert needs string `id` and `level` fields")
+        try:
+            alert = parse_object(request.body, "Kapacitor alert")
+            alert_id, raw_level = alert.get("id"), alert.get("level")
+            if not isinstance(alert_id, str) or not isinstance(raw_level, str):
+                raise BadPayload("the Kapacitor alert needs string `id` and `level` fields")
+        except BadPayload:
+            # No Content-Type: an alert-template rendered this body. Kapacitor does not retry a
+            # refusal, so the alert would be lost; its words are the message instead.
+            if request.content_type or not request.body.strip():
+                raise
+            return self._templated(request)
+        test = not alert_id.strip() and timestamp(alert.get("time")) is None
         level = raw_level.strip().lower()
         if level not in _SEVERITY:
             level = "unknown"
@@ -86,12 +98,12 @@ class KapacitorAdapter:
             type=f"kapacitor.alert.{level}",
             time=timestamp(alert.get("time")) or request.received_at,
             receivedat=request.received_at,
-            severity=_SEVERITY.get(level, Severity.INFO),
+            severity=Severity.INFO if test else _SEVERITY.get(level, Severity.INFO),
             state=level,
             subject=subject,
             threadkey=f"kapacitor:{subject}" if subject else None,
-            title=_title(raw_level, subject, string(alert.get("message"))),
-            text=_text(alert, series),
+            title=_TEST_TITLE if test else _title(raw_level, subject, string(alert.get("message"))),
+            text=_TEST_TEXT if test else _text(alert, series),
             # Our own labels win over a series tag of the same name.
             labels=labels(tags)
             | labels(
@@ -103,9 +115,27 @@ class KapacitorAdapter:
                     else None,
                     "duration": human_duration(duration) if duration is not None else None,
                     "duration_seconds": number_text(duration) if duration is not None else None,
+                    "test": "true" if test else None,
                 }
             ),
             data=alert,
+        )
+
+    def _templated(self, request: WebhookRequest) -> Event:
+        """A post whose body an alert-template rendered: its text is the message, level unknown."""
+        message = request.body.decode("utf-8", "replace").strip()
+        return Event(
+            id=body_id(self.name, request.body),
+            source=self.name,
+            type="kapacitor.alert.unknown",
+            time=request.received_at,
+            receivedat=request.received_at,
+            severity=Severity.INFO,
+            state="unknown",
+            title=one_line(f"Kapacitor alert: {clip(first_line(message), 200)}"),
+            text=escape(clip(message, 1500)),
+            labels={"format": "text"},
+            data=request.body.decode("utf-8", "replace"),
         )
 
 

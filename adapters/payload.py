@@ -160,7 +160,10 @@ def string(value: Any) -> str | None:
 
 
 def timestamp(value: Any) -> datetime | None:
-    """An RFC 3339 string or Unix epoch number as an aware UTC datetime; None if unreadable."""
+    """An RFC 3339 string or Unix epoch number as an aware UTC datetime; None if unreadable.
+
+    A time in the year 1 is None too: Go's zero time, which Go senders write for "no time".
+    """
     try:
         if isinstance(value, str):
             parsed = datetime.fromisoformat(value.strip())
@@ -170,9 +173,10 @@ def timestamp(value: Any) -> datetime | None:
             return None
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
+        parsed = parsed.astimezone(UTC)
     except (ValueError, OverflowError, OSError):
         return None
+    return None if parsed.year == 1 else parsed
 
 
 def web_url(value: Any) -> str | None:

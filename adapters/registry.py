@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters import ansible, kapacitor, travis
+from adapters import alertmanager, ansible, grafana, kapacitor, travis
 from adapters.github import adapter as github
 from adapters.sentry import adapter as sentry
 from hub.core.sources import SourceAdapter
@@ -15,5 +15,7 @@ SOURCES: dict[str, SourceAdapter] = {
         kapacitor.ADAPTER,
         sentry.ADAPTER,
         ansible.ADAPTER,
+        alertmanager.ADAPTER,
+        grafana.ADAPTER,
     )
 }

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from adapters.payload import (
     labels,
@@ -23,6 +25,8 @@ from hub.core.event import Event
 from hub.core.sources import WebhookRequest, body_id
 
 MAX_CLOCK_SKEW_SECONDS = 300
+# Since Sentry renamed "ignore" to "archive" it sends both actions for one act.
+_IGNORE_TWINS = frozenset({"ignored", "archived"})
 _EPOCH_SECONDS = re.compile(r"[0-9]{1,12}")
 
 
@@ -71,10 +75,15 @@ class SentryAdapter:
         action = slug(body.get("action"))
         if not action:
             raise BadPayload("the Sentry payload has no `action`")
-        summary = summarize(resource, action, obj(body.get("data")))
+        data = obj(body.get("data"))
+        twin_id = None
+        if resource == "issue" and action in _IGNORE_TWINS:
+            action, twin_id = "ignored", _ignore_id(body, data)
+        summary = summarize(resource, action, data)
         hook_time = _hook_timestamp(request)
         return Event(
-            id=(request.headers.get("Request-ID") or "").strip()
+            id=twin_id
+            or (request.headers.get("Request-ID") or "").strip()
             or body_id(self.name, request.body),
             source=self.name,
             type=f"sentry.{resource}.{action}",
@@ -91,6 +100,25 @@ class SentryAdapter:
             labels=labels(summary.labels),
             data=body,
         )
+
+
+def _ignore_id(body: dict[str, Any], data: dict[str, Any]) -> str:
+    """One id for the `issue.ignored` and `issue.archived` that Sentry sends for one act.
+
+    Both carry the same issue state and actor, so the one that arrives second is answered as a
+    duplicate; a later ignore of the same issue follows new events or an unresolve, and differs.
+    """
+    issue = obj(data.get("issue"))
+    act = [
+        string(obj(body.get("installation")).get("uuid")),
+        string(issue.get("id")),
+        string(issue.get("status")),
+        string(issue.get("substatus")),
+        issue.get("statusDetails"),
+        string(issue.get("lastSeen")),
+        string(obj(body.get("actor")).get("id")),
+    ]
+    return body_id("sentry:issue.ignored", json.dumps(act, sort_keys=True, default=str).encode())
 
 
 def _hook_timestamp(request: WebhookRequest) -> int | None:

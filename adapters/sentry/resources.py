@@ -174,9 +174,17 @@ def _comment(resource: str, action: str, data: dict[str, Any]) -> Summary:
 
 
 def _generic(resource: str, action: str, data: dict[str, Any]) -> Summary:
-    project = string(data.get("project_slug")) or string(obj(data.get("project")).get("slug"))
+    """Any other resource; Seer's carry their issue's `group_id`, preprod's a `projectSlug`."""
+    project = (
+        string(data.get("project_slug"))
+        or string(data.get("projectSlug"))
+        or string(obj(data.get("project")).get("slug"))
+    )
+    issue_id = string(data.get("group_id"))
     return Summary(
         title=_in_project(project, f"Sentry {resource.replace('_', ' ')} {action}"),
+        subject=f"issue {issue_id}" if issue_id else None,
+        threadkey=f"sentry:issue:{issue_id}" if issue_id else None,
         url=web_url(data.get("web_url")),
         labels={"project": project},
     )

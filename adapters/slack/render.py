@@ -32,8 +32,10 @@ from adapters.slack.blocks import (
 )
 from adapters.slack.buttons import LINK_ACTION_PREFIX, actionable, chatops_buttons
 from adapters.slack.view import View, ViewFor, generic
+from adapters.slack.views import alertmanager as slack_alertmanager
 from adapters.slack.views import ansible as slack_ansible
 from adapters.slack.views import github as slack_github
+from adapters.slack.views import grafana as slack_grafana
 from adapters.slack.views import kapacitor as slack_kapacitor
 from adapters.slack.views import sentry as slack_sentry
 from adapters.slack.views import travis as slack_travis
@@ -75,6 +77,8 @@ VIEWS: dict[str, ViewFor] = {
     "kapacitor": slack_kapacitor.view,
     "sentry": slack_sentry.view,
     "ansible": slack_ansible.view,
+    "alertmanager": slack_alertmanager.view,
+    "grafana": slack_grafana.view,
 }
 """Source name → its view. A new source adds one line here, or nothing and reads generically."""
 

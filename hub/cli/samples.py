@@ -17,6 +17,8 @@ SAMPLES = {
     "kapacitor": ("alert",),
     "sentry": ("issue",),
     "ansible": ("playbook",),
+    "alertmanager": ("alert",),
+    "grafana": ("alert",),
 }
 
 
@@ -53,6 +55,14 @@ def sample_request(source: str, kind: str, settings: Settings) -> tuple[dict[str
     elif source == "kapacitor":
         if settings.kapacitor_token:
             headers["Authorization"] = f"Bearer {settings.kapacitor_token}"
+    elif source in ("alertmanager", "grafana"):
+        token = settings.secret_for(f"HUB_{source.upper()}_TOKEN")
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if source == "grafana" and settings.grafana_signing_secret:
+            headers |= _grafana_signature(
+                settings.grafana_signing_secret, settings.grafana_signing_timestamp_header, body
+            )
     elif source == "travis":
         # Only Travis holds its private key: this sample is accepted only with
         # HUB_ALLOW_UNSIGNED=travis (as `make run` sets for local demos).
@@ -62,3 +72,16 @@ def sample_request(source: str, kind: str, settings: Settings) -> tuple[dict[str
         }
         body = b"payload=" + quote_plus(body.decode()).encode()
     return headers, body
+
+
+def _grafana_signature(secret: str, timestamp_header: str | None, body: bytes) -> dict[str, str]:
+    """Grafana's HMAC headers: hex SHA-256 over the body, or over `<unix time>:<body>`."""
+    headers: dict[str, str] = {}
+    signed = body
+    if timestamp_header:
+        headers[timestamp_header] = str(int(time.time()))
+        signed = headers[timestamp_header].encode() + b":" + body
+    headers["X-Grafana-Alerting-Signature"] = hmac.new(
+        secret.encode(), signed, hashlib.sha256
+    ).hexdigest()
+    return headers

@@ -78,6 +78,16 @@ class Settings(BaseSettings):
     travis_public_key: str | None = Field(None, validation_alias=_env("HUB_TRAVIS_PUBLIC_KEY"))
     kapacitor_token: str | None = Field(None, validation_alias=_env("HUB_KAPACITOR_TOKEN"))
     ansible_secret: str | None = Field(None, validation_alias=_env("HUB_ANSIBLE_SECRET"))
+    alertmanager_token: str | None = Field(None, validation_alias=_env("HUB_ALERTMANAGER_TOKEN"))
+    grafana_token: str | None = Field(None, validation_alias=_env("HUB_GRAFANA_TOKEN"))
+    grafana_signing_secret: str | None = Field(
+        None, validation_alias=_env("HUB_GRAFANA_SIGNING_SECRET")
+    )
+    """Grafana's HMAC secret (contact point: HMAC signature); when set, unsigned posts are 401."""
+    grafana_signing_timestamp_header: str | None = Field(
+        None, validation_alias=_env("HUB_GRAFANA_SIGNING_TIMESTAMP_HEADER")
+    )
+    """The timestamp header Grafana is set to send with its HMAC; unset: it signs the body alone."""
     allow_unsigned: Annotated[frozenset[str], NoDecode] = Field(
         frozenset(), validation_alias=_env("HUB_ALLOW_UNSIGNED")
     )

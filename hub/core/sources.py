@@ -21,6 +21,8 @@ class WebhookRequest:
     query: Mapping[str, str] = field(default_factory=dict)
     memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     """Scratch space for what an adapter's verify and normalize both derive from the body."""
+    options: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """The adapter's optional settings that are set, by variable name (see `options_env`)."""
 
     @property
     def content_type(self) -> str:
@@ -36,7 +38,12 @@ class SourceAdapter(Protocol):
     """The path segment of `POST /hooks/<name>` and the event's `source`."""
 
     secret_env: str
-    """The environment variable holding this sender's secret, e.g. `HUB_GITHUB_SECRET`."""
+    """The environment variable holding this sender's secret, e.g. `HUB_GITHUB_SECRET`.
+
+    An adapter may also have `options_env: tuple[str, ...]`: further settings its `verify`
+    reads only when they are set (Grafana's optional HMAC secret), handed over in
+    `WebhookRequest.options`.
+    """
 
     def verify(self, request: WebhookRequest, secret: str) -> None:
         """Raise `VerificationError` unless the request was signed with `secret`."""
@@ -51,6 +58,12 @@ class SourceAdapter(Protocol):
         posted again under a fresh delivery id, timestamp or event header. None when a replay
         cannot post again (the sender signs an id and a time), or when nothing is signed.
         """
+
+
+def options_env(adapter: SourceAdapter) -> tuple[str, ...]:
+    """The optional settings `adapter` names beside its secret; none for most adapters."""
+    names = getattr(adapter, "options_env", ())
+    return tuple(name for name in names if isinstance(name, str))
 
 
 def body_id(source: str, body: bytes) -> str:

@@ -15,7 +15,7 @@ from hub.core.errors import HubError, PayloadTooLarge, Unavailable, UnknownSourc
 from hub.core.event import Event
 from hub.core.log import get_logger
 from hub.core.metrics import EVENTS_PUBLISHED, WEBHOOK_DURATION, WEBHOOKS_RECEIVED
-from hub.core.sources import SourceAdapter, WebhookRequest
+from hub.core.sources import SourceAdapter, WebhookRequest, options_env
 from hub.receiver.budget import ByteBudget
 
 log = get_logger("hub.receiver")
@@ -117,6 +117,11 @@ class Receiver:
                 body=await self._read_body(request),
                 received_at=datetime.now(UTC),
                 query=dict(request.query),
+                options={
+                    env: value
+                    for env in options_env(adapter)
+                    if (value := self.secret_for(env)) is not None
+                },
             )
             if len(webhook.body) > INLINE_BODY_BYTES:
                 verified = await asyncio.to_thread(self._verified_event, name, adapter, webhook)

@@ -76,6 +76,9 @@ def hub_settings(tmp_path: Path, slack_url: str, routes: str, **overrides: Any) 
         "travis_public_key": signing.travis_public_pem(),
         "kapacitor_token": signing.KAPACITOR_TOKEN,
         "ansible_secret": signing.ANSIBLE_SECRET,
+        "alertmanager_token": signing.ALERTMANAGER_TOKEN,
+        "grafana_token": signing.GRAFANA_TOKEN,
+        "grafana_signing_secret": signing.GRAFANA_SIGNING_SECRET,
         "shutdown_grace": "5s",
         "log_level": "warning",
     }

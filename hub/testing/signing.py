@@ -19,6 +19,9 @@ GITHUB_SECRET = "test-github-secret"
 SENTRY_SECRET = "test-sentry-client-secret"
 KAPACITOR_TOKEN = "test-kapacitor-token"
 ANSIBLE_SECRET = "test-ansible-secret"
+ALERTMANAGER_TOKEN = "test-alertmanager-token"
+GRAFANA_TOKEN = "test-grafana-token"
+GRAFANA_SIGNING_SECRET = "test-grafana-hmac-secret"
 
 
 @cache
@@ -103,6 +106,37 @@ def ansible(body: bytes) -> Signed:
     return Signed("ansible", "/hooks/ansible", headers, body)
 
 
+def alertmanager(body: bytes) -> Signed:
+    """An Alertmanager webhook post with `http_config.authorization` (Bearer) set to the token."""
+    headers = {
+        "Content-Type": "application/json",
+        "Authorization": f"Bearer {ALERTMANAGER_TOKEN}",
+        "User-Agent": "Alertmanager/0.34.0",
+    }
+    return Signed("alertmanager", "/hooks/alertmanager", headers, body)
+
+
+def grafana(body: bytes, timestamp_header: str | None = None, sent_at: int | None = None) -> Signed:
+    """A Grafana contact-point post: the token as Bearer credentials, signed as Grafana signs.
+
+    Grafana's HMAC is hex SHA-256 over the body, or over `<unix seconds>:<body>` when a
+    timestamp header is configured (grafana/alerting http/hmac.go).
+    """
+    signed = body
+    headers = {
+        "Content-Type": "application/json",
+        "Authorization": f"Bearer {GRAFANA_TOKEN}",
+        "User-Agent": "Grafana",
+    }
+    if timestamp_header:
+        stamp = str(int(time.time()) if sent_at is None else sent_at)
+        headers[timestamp_header] = stamp
+        signed = stamp.encode() + b":" + body
+    digest = hmac.new(GRAFANA_SIGNING_SECRET.encode(), signed, hashlib.sha256).hexdigest()
+    headers["X-Grafana-Alerting-Signature"] = digest
+    return Signed("grafana", "/hooks/grafana", headers, body)
+
+
 def for_fixture(path: Path) -> Signed:
     """The signed request for one shared fixture file, by its folder and name."""
     body = path.read_bytes()
@@ -119,6 +153,10 @@ def for_fixture(path: Path) -> Signed:
         return kapacitor(body)
     if sender == "ansible":
         return ansible(body)
+    if sender == "alertmanager":
+        return alertmanager(body)
+    if sender == "grafana":
+        return grafana(body)
     raise ValueError(f"no signing rule for {path}")
 
 
@@ -127,5 +165,5 @@ def all_fixtures(fixtures_dir: Path) -> list[Path]:
     return sorted(
         p
         for p in fixtures_dir.glob("*/*.json")
-        if p.parent.name in {"github", "sentry", "travis", "kapacitor"}
+        if p.parent.name in {"github", "sentry", "travis", "kapacitor", "alertmanager", "grafana"}
     )

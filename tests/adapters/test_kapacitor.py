@@ -18,6 +18,7 @@ from hub.core.sources import WebhookRequest, body_id
 from hub.testing import signing
 from tests.adapter_support import (
     NOT_JSON_OBJECTS,
+    RECEIVED,
     assert_carries_payload,
     assert_cloudevent,
     assert_event_or_bad_payload,
@@ -28,6 +29,7 @@ from tests.adapter_support import (
     json_scalars,
     webhook_request,
 )
+from tests.paths import FIXTURES
 
 TOKEN = signing.KAPACITOR_TOKEN
 SERVER_A = "kapacitor/cpu/serverA"
@@ -335,3 +337,41 @@ def test_any_json_object_gives_an_event_or_bad_payload(payload: dict[str, Any]) 
     assert_event_or_bad_payload(
         "kapacitor", lambda: ADAPTER.normalize(request(json.dumps(payload).encode()))
     )
+
+
+def test_service_test_post_is_a_test_at_the_receive_time() -> None:
+    """Kapacitor's service test (no id, Go's zero time) is said to be a test, timed on receipt."""
+    body = (FIXTURES / "kapacitor" / "service-test.json").read_bytes()
+    event = ADAPTER.normalize(request(body))
+    assert (event.time, event.severity, event.subject, event.threadkey) == (
+        RECEIVED,
+        Severity.INFO,
+        None,
+        None,
+    )
+    assert event.title.startswith("Kapacitor test post")
+    assert event.labels["test"] == "true"
+
+
+def test_alert_template_body_is_taken_as_the_message() -> None:
+    """A body rendered by the docs' alert-template (not JSON, no Content-Type) is the message."""
+    body = (FIXTURES / "kapacitor" / "alert.template-docs.txt").read_bytes()
+    event = ADAPTER.normalize(request(body, content_type=None))
+    assert (event.type, event.severity, event.labels, event.data) == (
+        "kapacitor.alert.unknown",
+        Severity.INFO,
+        {"format": "text"},
+        body.decode(),
+    )
+    assert event.title == f"Kapacitor alert: {body.decode()}"
+    assert event.text == body.decode()
+
+
+def test_templated_body_is_escaped_and_json_bodies_stay_strict() -> None:
+    """Template text is escaped for mrkdwn; a JSON post that is not an alert is still refused."""
+    event = ADAPTER.normalize(request(b"<!channel> cpu & disk", content_type=None))
+    assert event.text == "&lt;!channel&gt; cpu &amp; disk"
+    with pytest.raises(BadPayload):
+        ADAPTER.normalize(request(b"<!channel> cpu", content_type="application/json"))
+    with pytest.raises(BadPayload):
+        ADAPTER.normalize(request(b"  \n", content_type=None))

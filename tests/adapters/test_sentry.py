@@ -491,3 +491,47 @@ def test_any_json_object_gives_an_event_or_bad_payload(body: dict[str, Any], res
     assert_event_or_bad_payload(
         "sentry", lambda: ADAPTER.normalize(request(raw, resource=resource))
     )
+
+
+def test_ignore_and_its_archive_twin_are_one_event() -> None:
+    """Sentry's `issue.ignored` and `issue.archived` for one act get one id and one type."""
+    ignored = ADAPTER.normalize(request(payload("issue.created.json", action="ignored")))
+    archived = ADAPTER.normalize(
+        request(payload("issue.created.json", action="archived"), request_id=REQUEST_ID[::-1])
+    )
+    assert (archived.id, archived.type, archived.state) == (
+        ignored.id,
+        "sentry.issue.ignored",
+        "ignored",
+    )
+    assert archived.threadkey == ignored.threadkey
+
+
+def test_later_ignore_of_the_same_issue_is_a_new_event() -> None:
+    """An ignore after the issue saw new events is not taken for the first one's twin."""
+    first = ADAPTER.normalize(request(payload("issue.created.json", action="ignored")))
+    document = json.loads(payload("issue.created.json", action="ignored"))
+    document["data"]["issue"]["lastSeen"] = "2030-01-01T00:00:00Z"
+    later = ADAPTER.normalize(request(json.dumps(document).encode()))
+    assert later.id != first.id
+
+
+def test_size_analysis_project_slug_is_the_project_label() -> None:
+    """Preprod hooks name the project `projectSlug` (camelCase); it still labels the event."""
+    data = {"buildId": "42", "status": "success", "projectSlug": "ios-app", "platform": "apple"}
+    body = json.dumps({"action": "completed", "data": data}).encode()
+    event = ADAPTER.normalize(request(body, resource="size_analysis"))
+    assert (event.type, event.labels, event.title) == (
+        "sentry.size_analysis.completed",
+        {"project": "ios-app"},
+        "[ios-app] Sentry size analysis completed",
+    )
+
+
+def test_seer_event_joins_its_issue_thread() -> None:
+    """A Seer hook's `group_id` threads it with the issue it is about."""
+    body = json.dumps(
+        {"action": "root_cause_completed", "data": {"run_id": 7, "group_id": 1170820242}}
+    ).encode()
+    event = ADAPTER.normalize(request(body, resource="seer"))
+    assert (event.threadkey, event.subject) == ("sentry:issue:1170820242", "issue 1170820242")

@@ -124,15 +124,18 @@ def test_corrupt_queue_file_is_one_clear_line(tmp_path: Path) -> None:
 
 @pytest.mark.integration
 @pytest.mark.parametrize("profile", ["embedded"], indirect=True)
+@pytest.mark.parametrize(
+    "sample", [("github", "push"), ("alertmanager", "alert"), ("grafana", "alert")]
+)
 async def test_send_sample_posts_a_signed_sample_that_reaches_slack(
-    make_settings: SettingsFactory, slack: FakeSlack
+    make_settings: SettingsFactory, slack: FakeSlack, sample: tuple[str, str]
 ) -> None:
-    """`hub send-sample github push` signs with the configured secret and hub accepts it."""
+    """`hub send-sample SOURCE KIND` signs as the sender does (Grafana: HMAC too); hub takes it."""
     settings = make_settings('version: 1\ndefaults: {unrouted: "#firehose"}\nroutes: []\n')
     async with run_hub(settings):
         result = await asyncio.to_thread(
             subprocess.run,
-            [hub_cli(), "send-sample", "github", "push"],
+            [hub_cli(), "send-sample", *sample],
             env=cli_env(settings),
             capture_output=True,
             text=True,

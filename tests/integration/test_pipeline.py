@@ -36,6 +36,9 @@ routes:
     match: {source: github, type: ["github.pull_request.*", "github.pull_request_review.*"]}
     exclude: [{actor: "*[bot]"}]
     channels: ["#prs"]
+  - name: prod-alerts
+    match: [{source: alertmanager, labels: {env: prod}}, {source: grafana, labels: {team: blue}}]
+    channels: ["#prod"]
   - name: alerts
     match: [{source: kapacitor, severity: ">=warning"}, {source: sentry, severity: ">=error"}]
     channels: ["#ops"]
@@ -65,9 +68,18 @@ EXPECTED: dict[str, set[str]] = {
     "github/star.created.json": {"#firehose"},
     "github/workflow_run.completed-failure.json": {"#ci", "#firehose"},
     "github/workflow_run.completed-success.json": {"#firehose"},
+    "alertmanager/firing.json": {"#prod"},
+    "alertmanager/firing.some-resolved.json": {"#prod"},
+    "alertmanager/firing.template-data.json": {"#firehose"},
+    "alertmanager/resolved.default-payload.json": {"#firehose"},
+    "alertmanager/resolved.json": {"#prod"},
+    "grafana/firing.json": {"#prod"},
+    "grafana/firing.panel.json": {"#firehose"},
+    "grafana/resolved.json": {"#prod"},
     "kapacitor/alert.critical.json": {"#ops"},
     "kapacitor/alert.ok-recovery.json": {"#firehose"},
     "kapacitor/alert.warning.json": {"#ops"},
+    "kapacitor/service-test.json": {"#firehose"},
     "sentry/event_alert.triggered.json": {"#ops"},
     "sentry/installation.created.json": {"#firehose"},
     "sentry/issue.assigned.json": {"#firehose"},

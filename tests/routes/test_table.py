@@ -283,3 +283,24 @@ def test_explain_agrees_with_route(
     e = event(source=source, type=type_, repo=repo, branch=branch, actor=actor, severity=severity)
     explained = tuple(x.route for x in EXPLAINED.explain(e) if x.matched)
     assert explained == EXPLAINED.route(e).matched
+
+
+def test_repo_routes_yaml_threads_sentry_metric_alerts_and_alert_groups() -> None:
+    """A metric alert's resolution joins its critical in #errors; prod alert groups go to ops."""
+    routes = load_routes(REPO / "routes.yaml")
+    critical, resolved = (
+        event(source="sentry", type=f"sentry.metric_alert.{action}", severity=severity)
+        for action, severity in (("critical", Severity.CRITICAL), ("resolved", Severity.SUCCESS))
+    )
+    assert routes.route(resolved).channels == routes.route(critical).channels == ("#errors",)
+    for source in ("alertmanager", "grafana"):
+        for state, severity in (("firing", Severity.ERROR), ("resolved", Severity.SUCCESS)):
+            group = event(
+                source=source,
+                type=f"{source}.alert.{state}",
+                severity=severity,
+                repo=None,
+                branch=None,
+                labels={"env": "prod", "alertname": "HighRequestLatency"},
+            )
+            assert routes.route(group).channels == ("#ops-alerts",)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from adapters import ansible, kapacitor, travis
+from adapters import alertmanager, ansible, grafana, kapacitor, travis
 from adapters.github import adapter as github
 from adapters.sentry import adapter as sentry
 from adapters.slack.render import render, render_digest, render_reply
@@ -39,6 +39,8 @@ ADAPTERS: dict[str, SourceAdapter] = {
     "kapacitor": kapacitor.ADAPTER,
     "sentry": sentry.ADAPTER,
     "ansible": ansible.ADAPTER,
+    "alertmanager": alertmanager.ADAPTER,
+    "grafana": grafana.ADAPTER,
 }
 PATHS = sorted(p for p in FIXTURES.glob("*/*.json") if p.parent.name in ADAPTERS)
 NAMES = [f"{p.parent.name}/{p.name}" for p in PATHS]
@@ -227,3 +229,35 @@ def test_docs_examples_are_the_golden_files() -> None:
         return
     for name, shown in [(m[2], m[3]) for m in _EXAMPLE.finditer(doc)]:
         assert json.loads(shown) == json.loads((GOLDEN / name).read_text(encoding="utf-8")), name
+
+
+def test_grafana_alert_links_its_panel_dashboard_and_silence() -> None:
+    """A Grafana alert with a panel shows Panel, Dashboard and Silence buttons."""
+    message = render(fixture_event("grafana/firing.panel.json"), ROUTES)
+    assert button_urls(message) == {
+        "Panel": "http://localhost/d/abcd?orgId=1&viewPanel=efgh",
+        "Dashboard": "http://localhost/d/abcd?orgId=1",
+        "Silence": "http://localhost/alerting/silence/new?alertmanager=grafana"
+        "&matcher=alertname%3Dalert1&matcher=lbl1%3Dval1&orgId=1",
+    }
+
+
+def test_lone_grafana_alert_shows_its_values_as_fields() -> None:
+    """The values of a notification's only alert are fields of their own."""
+    body = json.loads((FIXTURES / "grafana/firing.json").read_bytes())
+    body["alerts"] = body["alerts"][:1]
+    request = WebhookRequest(
+        headers={"Content-Type": "application/json"},
+        body=json.dumps(body).encode(),
+        received_at=RECEIVED,
+    )
+    fields = fields_of(render(grafana.ADAPTER.normalize(request), ROUTES))
+    assert (fields["B"], fields["C"], fields["Status"]) == ("44.239", "1", "*1 firing*")
+
+
+def test_alert_group_lists_firing_alerts_before_resolved_ones() -> None:
+    """A partly resolved Alertmanager group lists what still fires first, then what resolved."""
+    message = render(fixture_event("alertmanager/firing.some-resolved.json"), ROUTES)
+    body = message["attachments"][0]["blocks"][0]["text"]["text"]
+    assert body.index("*Firing (1)*") < body.index("web-1") < body.index("*Resolved (1)*")
+    assert fields_of(message)["Status"] == "*1 firing, 1 resolved*"
