@@ -93,9 +93,8 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
         }
         explain = None if routes is None else _explainer(routes)
         if settings.worker_index == 0:  # ingest workers have no ops port: the first process's sums
-            ops = await _serve(
-                ops_app(checks, parts.history, explain, settings.ops_token), settings.ops_listen
-            )
+            tokens = settings.secrets_for("HUB_OPS_TOKEN")
+            ops = await _serve(ops_app(checks, parts.history, explain, tokens), settings.ops_listen)
             stack.push_async_callback(ops.cleanup)
         if "deliverer" in stages:
             deliverer = Deliverer(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
@@ -16,7 +16,13 @@ from adapters.slack.verify import verify
 from hub.chatops.buttons import click_of, press
 from hub.chatops.commands import ChatOps, Command
 from hub.chatops.reply import Later, Reply, escape
-from hub.core.errors import BadPayload, ConfigError, HubError, PayloadTooLarge
+from hub.core.errors import (
+    BadPayload,
+    ConfigError,
+    HubError,
+    PayloadTooLarge,
+    VerificationError,
+)
 from hub.core.log import get_logger
 
 log = get_logger("hub.chatops")
@@ -107,13 +113,13 @@ class ChatOpsEndpoints:
         return web.Response(status=200)
 
     async def _verified_form(self, request: web.Request) -> dict[str, str]:
-        secret = self.ops.signing_secret
-        if secret is None:
+        secrets = self.ops.signing_secrets
+        if not secrets:
             raise _Off(OFF)
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"Slack requests are under {MAX_BODY_BYTES} bytes")
         body = await request.read()
-        verify(secret, request.headers, body, self.clock())
+        _verify_any(secrets, request.headers, body, self.clock())
         try:
             fields = parse_qs(body.decode(), keep_blank_values=True, strict_parsing=bool(body))
         except (UnicodeDecodeError, ValueError):
@@ -151,6 +157,22 @@ async def _guarded(work: Callable[[], Awaitable[T]]) -> T | Reply:
     except Exception as exc:
         log.error("chatops work failed", error=str(exc), kind=type(exc).__name__)
         return Reply(FAILED)
+
+
+def _verify_any(
+    secrets: Sequence[str], headers: Mapping[str, str], body: bytes, now: float
+) -> None:
+    """Slack's signature by any of `secrets`; else the current secret's refusal."""
+    refusal: VerificationError | None = None
+    for secret in secrets:
+        try:
+            verify(secret, headers, body, now)
+        except VerificationError as exc:
+            refusal = refusal or exc
+        else:
+            return
+    if refusal is not None:
+        raise refusal
 
 
 class _Off(HubError):

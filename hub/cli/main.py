@@ -42,12 +42,17 @@ def _fail(message: str) -> None:
 
 
 def _settings() -> Settings:
+    from adapters.registry import SOURCES
+
+    envs = {name: adapter.secret_env for name, adapter in SOURCES.items()}
     try:
         settings = load_settings()
+        settings.check_sources(envs)
+        secrets = settings.secret_values(envs.values())
     except ConfigError as exc:
         _fail(str(exc))
         raise  # unreachable: _fail exits
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, secrets=secrets)
     return settings
 
 

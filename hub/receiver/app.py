@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -16,6 +16,7 @@ from hub.core.errors import HubError, PayloadTooLarge, Unavailable, UnknownSourc
 from hub.core.event import Event
 from hub.core.log import get_logger
 from hub.core.metrics import EVENTS_PUBLISHED, WEBHOOK_DURATION, WEBHOOKS_RECEIVED
+from hub.core.settings import PREVIOUS
 from hub.core.sources import SourceAdapter, WebhookRequest
 
 log = get_logger("hub.receiver")
@@ -24,6 +25,7 @@ Publish = Callable[[Event], Awaitable[bool]]
 """Stores an event durably; returns True when it was a duplicate delivery (not stored again)."""
 
 SecretLookup = Callable[[str], str | None]
+"""A secret by its environment variable's name (`Settings.secret_for`); None when unset."""
 
 _OUTCOME = {
     401: "bad_signature",
@@ -47,11 +49,13 @@ class Receiver:
         allow_unsigned: frozenset[str] = frozenset(),
     ) -> None:
         self.adapters = adapters
-        self.secret_for = secret_for
         self.publish = publish
         self.max_body_bytes = max_body_bytes
         self.allow_unsigned = allow_unsigned
-        for name in sorted(allow_unsigned & set(adapters)):
+        self.secrets = {name: _accepted(secret_for, a.secret_env) for name, a in adapters.items()}
+        """Each source's accepted secrets, read once at start: the current one first."""
+        # A source that has a secret is verified even when HUB_ALLOW_UNSIGNED names it.
+        for name in sorted(n for n in allow_unsigned & set(adapters) if not self.secrets[n]):
             log.warning(
                 "UNSIGNED WEBHOOKS ACCEPTED: anyone who can reach this port can post events; "
                 "for local demos only",
@@ -95,9 +99,9 @@ class Receiver:
             received_at=datetime.now(UTC),
             query=dict(request.query),
         )
-        secret = self.secret_for(adapter.secret_env)
-        if secret is not None:
-            adapter.verify(webhook, secret)
+        secrets = self.secrets[name]
+        if secrets:
+            verify_any(adapter, webhook, secrets)
         elif name not in self.allow_unsigned:
             raise VerificationError(
                 f"no secret is configured for {name}: set {adapter.secret_env} "
@@ -125,6 +129,24 @@ class Receiver:
                 raise PayloadTooLarge(f"body is over the limit of {limit} bytes")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _accepted(secret_for: SecretLookup, env: str) -> tuple[str, ...]:
+    return tuple(s for s in (secret_for(env), secret_for(env + PREVIOUS)) if s)
+
+
+def verify_any(adapter: SourceAdapter, webhook: WebhookRequest, secrets: Sequence[str]) -> None:
+    """Return if any of `secrets` verifies the request; else raise the current secret's error."""
+    refusal: VerificationError | None = None
+    for secret in secrets:
+        try:
+            adapter.verify(webhook, secret)
+        except VerificationError as exc:
+            refusal = refusal or exc
+        else:
+            return
+    if refusal is not None:
+        raise refusal
 
 
 def error_response(exc: HubError) -> web.Response:
