@@ -100,9 +100,8 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
                     checks[name] = _still_receiving(checks[name])
         explain = None if routes is None else _explainer(routes)
         if settings.worker_index == 0:  # ingest workers have no ops port: the first process's sums
-            ops = await _serve(
-                ops_app(checks, parts.history, explain, settings.ops_token), settings.ops_listen
-            )
+            tokens = settings.secrets_for("HUB_OPS_TOKEN")
+            ops = await _serve(ops_app(checks, parts.history, explain, tokens), settings.ops_listen)
             stack.push_async_callback(ops.cleanup)
         if "deliverer" in stages:
             deliverer = Deliverer(
@@ -234,4 +233,5 @@ def chatops_for(parts: Parts, routes: Callable[[], RouteTable] | None = None) ->
         notifier=parts.notifier,
         renderer=parts.render,
         sources=tuple(parts.sources),
+        previous_signing_secret=settings.slack_signing_secret_previous,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 
 from hub.core.errors import VerificationError
@@ -14,6 +15,8 @@ MAX_AGE_SECONDS = 300
 
 TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
 SIGNATURE_HEADER = "X-Slack-Signature"
+_UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
+"""ASCII digits only: `str.isdigit` and `int` also take '١٢٣' and '²' (the latter raises)."""
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -34,15 +37,16 @@ def verify(secret: str, headers: Mapping[str, str], body: bytes, now: float) -> 
         raise VerificationError(
             f"missing {TIMESTAMP_HEADER} or {SIGNATURE_HEADER}: only Slack may call this URL"
         )
-    if not timestamp.isdigit():
+    if not _UNIX_SECONDS.fullmatch(timestamp):
         raise VerificationError(f"{TIMESTAMP_HEADER} is not a Unix time in seconds")
     if abs(now - int(timestamp)) > MAX_AGE_SECONDS:
         raise VerificationError(
             f"{TIMESTAMP_HEADER} is more than {MAX_AGE_SECONDS // 60} minutes from now: "
             "a replayed request, or a clock out of sync"
         )
+    # Header bytes that are not UTF-8 arrive as surrogates: compare them, never fail on them.
     expected = signature(secret, timestamp, body)
-    if not hmac.compare_digest(expected.encode(), given.encode()):
+    if not hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogatepass")):
         raise VerificationError(
             f"{SIGNATURE_HEADER} does not match: check SLACK_SIGNING_SECRET "
             "(the app's Basic Information page)"

@@ -67,12 +67,19 @@ class ChatOps:
     notifier: Notifier
     renderer: Renderer
     sources: tuple[str, ...] = ()
+    previous_signing_secret: str | None = None
+    """SLACK_SIGNING_SECRET_PREVIOUS: also accepted while a rotation is under way."""
     silences: SilenceStore = field(init=False)
     threads: ThreadMap = field(init=False)
 
     def __post_init__(self) -> None:
         self.silences = SilenceStore(self.state)
         self.threads = ThreadMap(self.state)
+
+    @property
+    def signing_secrets(self) -> tuple[str, ...]:
+        """The secrets a Slack request may be signed with: the current one first."""
+        return tuple(s for s in (self.signing_secret, self.previous_signing_secret) if s)
 
     def is_admin(self, user_id: str) -> bool:
         """Whether the Slack user is named in HUB_SLACK_ADMINS."""

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
@@ -18,7 +18,13 @@ from adapters.slack.verify import MAX_AGE_SECONDS, TIMESTAMP_HEADER, verify
 from hub.chatops.buttons import click_of, press
 from hub.chatops.context import ChatOps, Command
 from hub.chatops.reply import Later, Reply, escape
-from hub.core.errors import BadPayload, ConfigError, HubError, PayloadTooLarge
+from hub.core.errors import (
+    BadPayload,
+    ConfigError,
+    HubError,
+    PayloadTooLarge,
+    VerificationError,
+)
 from hub.core.log import get_logger
 
 log = get_logger("hub.chatops")
@@ -123,13 +129,13 @@ class ChatOpsEndpoints:
         return web.Response(status=200)
 
     async def _verified_form(self, request: web.Request) -> dict[str, str]:
-        secret = self.ops.signing_secret
-        if secret is None:
+        secrets = self.ops.signing_secrets
+        if not secrets:
             raise _Off(OFF)
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"Slack requests are under {MAX_BODY_BYTES} bytes")
         body = await request.read()
-        verify(secret, request.headers, body, self.clock())
+        _verify_any(secrets, request.headers, body, self.clock())
         try:
             fields = parse_qs(body.decode(), keep_blank_values=True, strict_parsing=bool(body))
         except (UnicodeDecodeError, ValueError):
@@ -191,6 +197,22 @@ class _NotActed(Exception):
     def __init__(self, answer: str) -> None:
         super().__init__(answer)
         self.answer = answer
+
+
+def _verify_any(
+    secrets: Sequence[str], headers: Mapping[str, str], body: bytes, now: float
+) -> None:
+    """Slack's signature by any of `secrets`; else the current secret's refusal."""
+    refusal: VerificationError | None = None
+    for secret in secrets:
+        try:
+            verify(secret, headers, body, now)
+        except VerificationError as exc:
+            refusal = refusal or exc
+        else:
+            return
+    if refusal is not None:
+        raise refusal
 
 
 class _Off(HubError):

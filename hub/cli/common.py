@@ -20,10 +20,16 @@ def fail(message: str) -> NoReturn:
 
 
 def settings() -> Settings:
-    """The settings from the environment, logging configured; a bad setting exits 2."""
+    """The settings from the environment, the senders' own secrets checked, logging configured
+    to keep every secret out of its lines; a bad setting exits 2."""
+    from adapters.registry import SOURCES
+
+    envs = {name: adapter.secret_env for name, adapter in SOURCES.items()}
     try:
         loaded = load_settings()
+        loaded.check_sources(envs)
+        secrets = loaded.secret_values(envs.values())
     except ConfigError as exc:
         fail(str(exc))
-    configure_logging(loaded.log_level, loaded.log_format)
+    configure_logging(loaded.log_level, loaded.log_format, secrets=secrets)
     return loaded

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from hub.core.errors import ConfigError
@@ -38,6 +40,26 @@ def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
 
+PREVIOUS = "_PREVIOUS"
+"""The suffix of a secret's previous value, accepted beside it while a rotation is under way."""
+
+BLANK = "is set but empty: give it a value, or unset it"
+
+
+def _secret(env: str) -> Any:
+    """A secret setting: unset is None (what it guards is off); set but blank is an error."""
+    return Field(None, validation_alias=_env(env), json_schema_extra={"secret": True})
+
+
+def is_secret(info: FieldInfo) -> bool:
+    """Whether a setting was declared with `_secret`."""
+    extra = info.json_schema_extra
+    return isinstance(extra, dict) and extra.get("secret") is True
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+
 _DURATIONS = (
     "event_retention",
     "delivery_max_age",
@@ -60,9 +82,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("hub-data"), validation_alias=_env("HUB_DATA_DIR"))
     broker_url: str | None = Field(None, validation_alias=_env("HUB_BROKER_URL"))
     state_url: str | None = Field(None, validation_alias=_env("HUB_STATE_URL"))
-    slack_bot_token: str | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
+    slack_bot_token: str | None = _secret("SLACK_BOT_TOKEN")
     slack_api_url: str | None = Field(None, validation_alias=_env("HUB_SLACK_API_URL"))
-    slack_signing_secret: str | None = Field(None, validation_alias=_env("SLACK_SIGNING_SECRET"))
+    slack_signing_secret: str | None = _secret("SLACK_SIGNING_SECRET")
+    slack_signing_secret_previous: str | None = _secret("SLACK_SIGNING_SECRET" + PREVIOUS)
     slack_admins: Annotated[frozenset[str], NoDecode] = Field(
         frozenset(), validation_alias=_env("HUB_SLACK_ADMINS")
     )
@@ -70,19 +93,23 @@ class Settings(BaseSettings):
         50.0, gt=0, validation_alias=_env("HUB_SLACK_EDITS_PER_MINUTE")
     )
     """Thread-parent edits (chat.update) a minute per deliverer process; Slack's Tier 3."""
-    ops_token: str | None = Field(None, validation_alias=_env("HUB_OPS_TOKEN"))
-    github_secret: str | None = Field(None, validation_alias=_env("HUB_GITHUB_SECRET"))
-    sentry_client_secret: str | None = Field(
-        None, validation_alias=_env("HUB_SENTRY_CLIENT_SECRET")
-    )
-    travis_public_key: str | None = Field(None, validation_alias=_env("HUB_TRAVIS_PUBLIC_KEY"))
-    kapacitor_token: str | None = Field(None, validation_alias=_env("HUB_KAPACITOR_TOKEN"))
-    ansible_secret: str | None = Field(None, validation_alias=_env("HUB_ANSIBLE_SECRET"))
-    alertmanager_token: str | None = Field(None, validation_alias=_env("HUB_ALERTMANAGER_TOKEN"))
-    grafana_token: str | None = Field(None, validation_alias=_env("HUB_GRAFANA_TOKEN"))
-    grafana_signing_secret: str | None = Field(
-        None, validation_alias=_env("HUB_GRAFANA_SIGNING_SECRET")
-    )
+    ops_token: str | None = _secret("HUB_OPS_TOKEN")
+    ops_token_previous: str | None = _secret("HUB_OPS_TOKEN" + PREVIOUS)
+    github_secret: str | None = _secret("HUB_GITHUB_SECRET")
+    github_secret_previous: str | None = _secret("HUB_GITHUB_SECRET" + PREVIOUS)
+    sentry_client_secret: str | None = _secret("HUB_SENTRY_CLIENT_SECRET")
+    sentry_client_secret_previous: str | None = _secret("HUB_SENTRY_CLIENT_SECRET" + PREVIOUS)
+    travis_public_key: str | None = _secret("HUB_TRAVIS_PUBLIC_KEY")
+    travis_public_key_previous: str | None = _secret("HUB_TRAVIS_PUBLIC_KEY" + PREVIOUS)
+    kapacitor_token: str | None = _secret("HUB_KAPACITOR_TOKEN")
+    kapacitor_token_previous: str | None = _secret("HUB_KAPACITOR_TOKEN" + PREVIOUS)
+    ansible_secret: str | None = _secret("HUB_ANSIBLE_SECRET")
+    ansible_secret_previous: str | None = _secret("HUB_ANSIBLE_SECRET" + PREVIOUS)
+    alertmanager_token: str | None = _secret("HUB_ALERTMANAGER_TOKEN")
+    alertmanager_token_previous: str | None = _secret("HUB_ALERTMANAGER_TOKEN" + PREVIOUS)
+    grafana_token: str | None = _secret("HUB_GRAFANA_TOKEN")
+    grafana_token_previous: str | None = _secret("HUB_GRAFANA_TOKEN" + PREVIOUS)
+    grafana_signing_secret: str | None = _secret("HUB_GRAFANA_SIGNING_SECRET")
     """Grafana's HMAC secret (contact point: HMAC signature); when set, unsigned posts are 401."""
     grafana_signing_timestamp_header: str | None = Field(
         None, validation_alias=_env("HUB_GRAFANA_SIGNING_TIMESTAMP_HEADER")
@@ -123,6 +150,39 @@ class Settings(BaseSettings):
     log_format: str = Field(
         "json", pattern="^(json|console)$", validation_alias=_env("HUB_LOG_FORMAT")
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_blank(cls, value: object, info: ValidationInfo) -> object:
+        field = cls.model_fields.get(info.field_name or "")
+        if field is not None and is_secret(field) and isinstance(value, str) and not value.strip():
+            raise ValueError(BLANK)
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        if value.lower() not in LOG_LEVELS:
+            raise ValueError(f"{value!r} is not a log level; use one of {', '.join(LOG_LEVELS)}")
+        return value.lower()
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _http(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not an http:// or https:// URL")
+        return value or None
+
+    @field_validator("slack_admins")
+    @classmethod
+    def _user_ids(cls, value: frozenset[str]) -> frozenset[str]:
+        wrong = sorted(user for user in value if not _USER_ID.fullmatch(user))
+        if wrong:
+            raise ValueError(
+                f"{', '.join(map(repr, wrong))}: not Slack user IDs (U… or W…, from a profile's "
+                "'Copy member ID'); names and @handles never match"
+            )
+        return value
 
     @field_validator("allow_unsigned", "slack_admins", mode="before")
     @classmethod
@@ -167,7 +227,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{value.split('@')[-1]!r} is not a redis:// URL")
         return value or None
 
-    @field_validator("travis_public_key")
+    @field_validator("travis_public_key", "travis_public_key_previous")
     @classmethod
     def _pem_or_path(cls, value: str | None) -> str | None:
         if not value or value.lstrip().startswith("-----BEGIN"):
@@ -179,19 +239,72 @@ class Settings(BaseSettings):
             raise ValueError(f"is neither PEM text nor a readable file: {exc.strerror}") from None
 
     def secret_for(self, env_name: str) -> str | None:
-        """The secret a source adapter names by its environment variable."""
-        for name, field in type(self).model_fields.items():
-            alias = field.validation_alias
-            if isinstance(alias, AliasChoices) and env_name in alias.choices:
-                value = getattr(self, name)
-                return value if isinstance(value, str) and value else None
-        return os.environ.get(env_name) or None
+        """The secret named by its environment variable: a setting, else read from the environment.
+
+        A variable that is set but blank raises `ConfigError` naming it, so a secret an adapter
+        declares (its `secret_env`) follows the same rule as the settings above.
+        """
+        name = _FIELD_OF_ENV.get(env_name)
+        if name is not None:
+            value = getattr(self, name)
+            return value if isinstance(value, str) and value else None
+        value = os.environ.get(env_name)
+        if value is not None and not value.strip():
+            raise ConfigError(f"{env_name}: {BLANK}")
+        return value or None
+
+    def secrets_for(self, env_name: str) -> tuple[str, ...]:
+        """The secrets accepted for `env_name`: its value, then `<env_name>_PREVIOUS` if set."""
+        current = self.secret_for(env_name)
+        previous = self.secret_for(env_name + PREVIOUS)
+        if previous and not current:
+            raise ConfigError(
+                f"{env_name}{PREVIOUS}: is set but {env_name} is not; during a rotation "
+                f"{env_name} holds the new secret and {env_name}{PREVIOUS} the old one"
+            )
+        return tuple(secret for secret in (current, previous) if secret)
+
+    def check_sources(self, secret_envs: Mapping[str, str]) -> None:
+        """Raise `ConfigError` for what needs the sources' names (source -> its secret's variable).
+
+        HUB_ALLOW_UNSIGNED must name known sources, and every secret (the settings' and the
+        sources') must be set with a value or not at all, a previous one only beside a current.
+        """
+        unknown = sorted(self.allow_unsigned - set(secret_envs))
+        if unknown:
+            raise ConfigError(
+                f"HUB_ALLOW_UNSIGNED: {', '.join(map(repr, unknown))} is not a source; "
+                f"use one or more of {', '.join(sorted(secret_envs))}"
+            )
+        for env_name in self.secret_envs(secret_envs.values()):
+            self.secrets_for(env_name)
+
+    def secret_envs(self, extra: Iterable[str] = ()) -> list[str]:
+        """The variables of every current secret: the settings' own and `extra` (the sources')."""
+        envs = [env for env in _FIELD_OF_ENV if _is_current_secret(env)]
+        return envs + [env for env in extra if env not in envs]
+
+    def secret_values(self, extra: Iterable[str] = ()) -> set[str]:
+        """Every configured secret value, previous ones included: what no log line may show."""
+        return {secret for env in self.secret_envs(extra) for secret in self.secrets_for(env)}
 
     @property
     def slack_base_url(self) -> str | None:
         """HUB_SLACK_API_URL with the trailing slash slack-sdk needs."""
         url = self.slack_api_url
         return url if not url or url.endswith("/") else url + "/"
+
+
+_FIELD_OF_ENV = {
+    str(info.validation_alias.choices[0]): name
+    for name, info in Settings.model_fields.items()
+    if isinstance(info.validation_alias, AliasChoices)
+}
+
+
+def _is_current_secret(env: str) -> bool:
+    info = Settings.model_fields[_FIELD_OF_ENV[env]]
+    return is_secret(info) and not env.endswith(PREVIOUS)
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

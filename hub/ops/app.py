@@ -26,7 +26,7 @@ def ops_app(
     checks: Mapping[str, Check],
     history: History,
     explain: Explain | None = None,
-    token: str | None = None,
+    tokens: tuple[str, ...] = (),
     timeout: float = 2.0,
 ) -> web.Application:
     """The ops application: health, readiness from named checks, metrics, the live page."""
@@ -52,7 +52,7 @@ def ops_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", make_aiohttp_handler(_registry()))
-    add_live_routes(app, history, explain, token)
+    add_live_routes(app, history, explain, tokens)
     return app
 
 

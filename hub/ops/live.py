@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from dataclasses import replace
 from importlib import resources
 from typing import Any
@@ -52,10 +52,13 @@ def add_live_routes(
     app: web.Application,
     history: History,
     explain: Explain | None,
-    token: str | None,
+    tokens: tuple[str, ...] | None,
     keepalive: float = KEEPALIVE_SECONDS,
 ) -> None:
-    """Serve the live page, its API and stream on `app`; with a token, guard all but OPEN_PATHS."""
+    """Serve the live page, its API and stream on `app`; with tokens, guard all but OPEN_PATHS.
+
+    `tokens`: HUB_OPS_TOKEN and, during a rotation, HUB_OPS_TOKEN_PREVIOUS; any of them opens.
+    """
     files = {name: _asset(name) for name in (*ASSETS, "index.html")}
 
     async def page(_request: web.Request) -> web.Response:
@@ -98,8 +101,8 @@ def add_live_routes(
 
     app[STOPPING] = asyncio.Event()
     app.on_shutdown.append(stop_streams)
-    if token:
-        app.middlewares.append(_guard(token))
+    if tokens:
+        app.middlewares.append(_guard(tokens))
     app.router.add_get("/", page)
     app.router.add_get("/static/{name}", static)
     app.router.add_get("/api/events", events)
@@ -159,27 +162,37 @@ async def _next(updates: AsyncIterator[Entry]) -> Entry | None:
         return None
 
 
-def _guard(token: str) -> Middleware:
+def _guard(tokens: tuple[str, ...]) -> Middleware:
     """Bearer header or session cookie on every path but OPEN_PATHS; `/?token=` sets the cookie."""
-    session = hmac.new(token.encode(), b"hub ops page session", hashlib.sha256).hexdigest()
+    # One session cookie per token: when a rotated-out token is removed, its sessions end too.
+    sessions = {
+        token: hmac.new(token.encode(), b"hub ops page session", hashlib.sha256).hexdigest()
+        for token in tokens
+    }
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path in OPEN_PATHS:
             return await handler(request)
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and _same(given.strip(), token):
+        if scheme.lower() == "bearer" and _one_of(given.strip(), tokens):
             return await handler(request)
-        if _same(request.cookies.get(COOKIE, ""), session):
+        if _one_of(request.cookies.get(COOKIE, ""), sessions.values()):
             return await handler(request)
-        if request.path == "/" and _same(request.query.get("token", ""), token):
+        token = _one_of(request.query.get("token", ""), tokens) if request.path == "/" else None
+        if token is not None:
             # Trade the token in the URL for a cookie and drop it from the address bar.
             rest = {k: v for k, v in request.query.items() if k != "token"}
             response = web.Response(
                 status=303, headers={"Location": str(request.rel_url.with_query(rest))}
             )
             response.set_cookie(
-                COOKIE, session, httponly=True, samesite="Strict", secure=request.secure, path="/"
+                COOKIE,
+                sessions[token],
+                httponly=True,
+                samesite="Strict",
+                secure=request.secure,
+                path="/",
             )
             return response
         return _error(
@@ -206,8 +219,15 @@ def _detail_response(detail: dict[str, Any]) -> web.Response:
     return web.Response(body=body, content_type="application/json")
 
 
-def _same(given: str, expected: str) -> bool:
-    return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
+def _one_of(given: str, expected: Iterable[str]) -> str | None:
+    """The expected value `given` equals, compared in constant time; None if none or empty."""
+    # Header bytes that are not UTF-8 arrive as surrogates: compare them, never fail on them.
+    raw = given.encode("utf-8", "surrogatepass")
+    found = None
+    for value in expected:
+        if raw and hmac.compare_digest(raw, value.encode("utf-8", "surrogatepass")):
+            found = value
+    return found
 
 
 def _asset(name: str) -> bytes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -15,6 +15,7 @@ from hub.core.errors import HubError, PayloadTooLarge, Unavailable, UnknownSourc
 from hub.core.event import Event
 from hub.core.log import get_logger
 from hub.core.metrics import EVENTS_PUBLISHED, WEBHOOK_DURATION, WEBHOOKS_RECEIVED
+from hub.core.settings import PREVIOUS
 from hub.core.sources import SourceAdapter, WebhookRequest, options_env
 from hub.receiver.budget import ByteBudget
 
@@ -25,6 +26,7 @@ Publish = Callable[[Event, bytes | None], Awaitable[bool]]
 time; returns True when it was a duplicate delivery or a replay (not stored again)."""
 
 SecretLookup = Callable[[str], str | None]
+"""A secret by its environment variable's name (`Settings.secret_for`); None when unset."""
 
 INLINE_BODY_BYTES = 64 * 1024
 """Larger bodies are verified and parsed in a thread, so the event loop keeps answering."""
@@ -65,12 +67,20 @@ class Receiver:
         self.max_body_bytes = max_body_bytes
         self.allow_unsigned = allow_unsigned
         self.budget = ByteBudget(max_inflight_bytes)
-        for name in sorted(allow_unsigned & set(adapters)):
+        # A source that has a secret is verified even when HUB_ALLOW_UNSIGNED names it.
+        for name in sorted(
+            n for n in allow_unsigned & set(adapters) if not self._secrets(adapters[n])
+        ):
             log.warning(
                 "UNSIGNED WEBHOOKS ACCEPTED: anyone who can reach this port can post events; "
                 "for local demos only",
                 source=name,
             )
+
+    def _secrets(self, adapter: SourceAdapter) -> tuple[str, ...]:
+        """The secrets a source's requests may be signed with: the current one, then the
+        previous one while it is rotated (a declared source may appear at any reload)."""
+        return _accepted(self.secret_for, adapter.secret_env)
 
     async def handle(self, request: web.Request) -> web.Response:
         """Answer one webhook; never raises, every failure is a JSON error body."""
@@ -143,10 +153,10 @@ class Receiver:
         self, name: str, adapter: SourceAdapter, webhook: WebhookRequest
     ) -> tuple[Event, bytes | None]:
         """The verified request's event, and what its signature covers (for replay checks)."""
-        secret = self.secret_for(adapter.secret_env)
+        secrets = self._secrets(adapter)
         signed = None
-        if secret is not None:
-            adapter.verify(webhook, secret)
+        if secrets:
+            verify_any(adapter, webhook, secrets)
             signed = adapter.signed_content(webhook)
         elif name not in self.allow_unsigned:
             raise VerificationError(
@@ -172,6 +182,24 @@ class Receiver:
             # Not left to the garbage collector: an exception's traceback keeps this frame,
             # and with it every chunk, alive until a full collection.
             chunks.clear()
+
+
+def _accepted(secret_for: SecretLookup, env: str) -> tuple[str, ...]:
+    return tuple(s for s in (secret_for(env), secret_for(env + PREVIOUS)) if s)
+
+
+def verify_any(adapter: SourceAdapter, webhook: WebhookRequest, secrets: Sequence[str]) -> None:
+    """Return if any of `secrets` verifies the request; else raise the current secret's error."""
+    refusal: VerificationError | None = None
+    for secret in secrets:
+        try:
+            adapter.verify(webhook, secret)
+        except VerificationError as exc:
+            refusal = refusal or exc
+        else:
+            return
+    if refusal is not None:
+        raise refusal
 
 
 def error_response(exc: HubError) -> web.Response:

@@ -85,6 +85,10 @@ def test_routes_explain_without_the_event_header_says_what_is_missing(fixtures_d
         ({"HUB_BROKER_URL": "http://x"}, "HUB_BROKER_URL:"),
         ({"HUB_DELIVERY_MAX_AGE": "soon"}, "HUB_DELIVERY_MAX_AGE: 'soon' is not a duration"),
         ({"HUB_TRAVIS_PUBLIC_KEY": "/nonexistent/key.pem"}, "HUB_TRAVIS_PUBLIC_KEY:"),
+        ({"SLACK_SIGNING_SECRET": ""}, "SLACK_SIGNING_SECRET: is set but empty"),
+        ({"HUB_KAPACITOR_TOKEN": " "}, "HUB_KAPACITOR_TOKEN: is set but empty"),
+        ({"HUB_ALLOW_UNSIGNED": "githb"}, "HUB_ALLOW_UNSIGNED: 'githb' is not a source; use one"),
+        ({"HUB_LOG_LEVEL": "verbose"}, "HUB_LOG_LEVEL: 'verbose' is not a log level; use one"),
     ],
 )
 def test_misconfiguration_fails_at_start_with_one_line(env: dict[str, str], expected: str) -> None:

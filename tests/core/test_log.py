@@ -6,13 +6,15 @@ import asyncio
 import dataclasses
 import io
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp.http_exceptions import LineTooLong
 
-from hub.core.log import configure_logging
+from hub.core.log import configure_logging, get_logger
 from hub.testing import signing
 from hub.testing.fakeslack import FakeSlack
 from hub.testing.harness import SLACK_TOKEN, run_hub
@@ -128,3 +130,39 @@ async def test_logs_name_events_routes_and_channels_but_no_secret(
         assert logged(event_id, routes="everything"), f"routing of {event_type} not logged"
         assert logged(event_id, channel="#all"), f"delivery of {event_type} not logged"
     assert all({"level", "timestamp", "event"} <= line.keys() for line in lines)
+
+
+def test_configured_secrets_and_credentials_by_shape_never_reach_a_line(
+    log_buffer: io.StringIO,
+) -> None:
+    """A configured secret is redacted as written and JSON-escaped; `Bearer x`, `token=x` and a
+    URL's password are redacted whoever they belong to."""
+    secret = 'quo"te-s3cret'
+    configure_logging(level="debug", fmt="json", stream=log_buffer, secrets=[secret])
+    log = get_logger("test")
+    log.error("failed", error=f"bad {secret}", url="amqp://hub:rabbit-pw@mq:5672/")
+    log.info("sent Authorization: Bearer abc.def and /hooks/kapacitor?token=tok-9&x=1")
+    text = log_buffer.getvalue()
+    for leaked in ("s3cret", "rabbit-pw", "abc.def", "tok-9"):
+        assert leaked not in text
+    assert "amqp://hub:[redacted]@mq:5672/" in text
+    assert "Bearer [redacted]" in text
+
+
+def test_library_records_become_json_lines_without_a_clients_bytes(
+    log_buffer: io.StringIO,
+) -> None:
+    """aiohttp's traceback for a malformed request becomes one JSON line naming the error kind
+    only; other library records keep their message, as JSON."""
+    try:
+        raise LineTooLong(b"/hooks/kapacitor?token=tok-secret-77" + b"a" * 100, 8190)
+    except LineTooLong:
+        logging.getLogger("aiohttp.server").exception("Error handling request from %s", "1.2.3.4")
+    logging.getLogger("asyncio").warning("slow callback %s", "x")
+    lines = [json.loads(line) for line in log_buffer.getvalue().splitlines()]
+    assert [line["event"] for line in lines] == [
+        "malformed HTTP request refused",
+        "slow callback x",
+    ]
+    assert lines[0]["error"] == "LineTooLong"
+    assert "tok-secret-77" not in log_buffer.getvalue()

@@ -155,5 +155,11 @@ async def test_ops_endpoints_are_not_on_the_webhook_port(make_settings: Settings
         async with hub.http.get(hub.ops_url + "/readyz") as resp:
             assert await resp.json() == {
                 "status": "ready",
-                "checks": {"broker": "ok", "state": "ok", "stages": "ok"},
+                "checks": {
+                    "broker": "ok",
+                    "state": "ok",
+                    "stages": "ok",
+                    "router": "ok",
+                    "deliverer": "ok",
+                },
             }

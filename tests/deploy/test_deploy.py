@@ -22,7 +22,10 @@ import pytest
 import yaml
 from aiohttp import web
 
+from adapters.registry import SOURCES
 from hub.cli.main import main as cli_main
+from hub.core.errors import ConfigError
+from hub.core.settings import load_settings
 from hub.receiver.app import healthz
 from hub.service import STAGES
 from tests.paths import REPO
@@ -225,6 +228,31 @@ def test_compose_file_passes_the_compose_schema(tmp_path: Path) -> None:
     assert set(resolved["services"]) >= {"prometheus", "grafana", "receiver", "webhooks"}
     broker = resolved["services"]["router"]["environment"]["HUB_BROKER_URL"]
     assert broker == "amqp://hub:s3cret@rabbitmq:5672/"
+
+
+@pytest.mark.parametrize("example", ["hub.env.example", "k8s/secrets.env.example"])
+def test_env_examples_as_shipped_pass_hubs_settings_checks(
+    example: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The example env files set no secret to an empty value, so hub starts with them as shipped;
+    the same file with one secret line uncommented but left blank is refused, naming it."""
+    text = (DEPLOY / example).read_text().replace("RABBITMQ_PASSWORD=\n", "RABBITMQ_PASSWORD=x\n")
+    sources = {name: adapter.secret_env for name, adapter in SOURCES.items()}
+    for name in list(os.environ):
+        if name.startswith(("HUB_", "SLACK_")):
+            monkeypatch.delenv(name)
+
+    def load(env_text: str) -> None:
+        for line in env_text.splitlines():
+            if line and not line.startswith("#"):
+                name, _, value = line.partition("=")
+                monkeypatch.setenv(name, value)
+        load_settings().check_sources(sources)
+
+    assert "\n#SLACK_SIGNING_SECRET=\n" in text
+    load(text)
+    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET: is set but empty"):
+        load(text.replace("\n#SLACK_SIGNING_SECRET=\n", "\nSLACK_SIGNING_SECRET=\n"))
 
 
 def test_compose_refuses_to_start_without_a_rabbitmq_password(tmp_path: Path) -> None:
