@@ -57,7 +57,7 @@ async def compare(
             "after": _tree(tmp / "after", None, files),
         }
         corpus_path = tmp / "corpus.lua"
-        write_corpus(corpus_path, travis_pool=int(1000 * seconds))
+        write_corpus(corpus_path, signed_pool=int(3000 * seconds))
         seen: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
         saved = os.environ.get("PYTHONPATH")
         try:

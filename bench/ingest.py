@@ -24,7 +24,7 @@ from hub.testing.harness import free_port
 CONNECTIONS = 64
 WORKERS = 2
 """The second hub contender: `hub receiver --workers 2`, one process per core of this machine."""
-TRAVIS_SHARE = 6 / 31
+
 """Travis fixtures in the mix; each Travis post needs its own signature, made ahead."""
 
 
@@ -101,7 +101,7 @@ async def _hub(
         "p50_ms": result.p50_ms,
         "p99_ms": result.p99_ms,
         "rss_mib": max(rss.values()),
-        "travis_skipped": result.travis_skipped,
+        "signed_skipped": result.signed_skipped,
         **{f"cores_{k}": v for k, v in cores.items()},
     }
 
@@ -129,7 +129,9 @@ async def run(profile: str, seconds: float, runs: int, half_rate: bool = True) -
     async with workdir() as tmp:
         corpus_path = tmp / "corpus.lua"
         started = time.perf_counter()
-        write_corpus(corpus_path, travis_pool=int(4000 * seconds * TRAVIS_SHARE))
+        chosen = corpus.templates()
+        signed_share = sum(t.signed for t in chosen) / len(chosen)
+        write_corpus(corpus_path, signed_pool=int(3000 * seconds * signed_share))
         print(f"  corpus written in {time.perf_counter() - started:.1f}s", flush=True)
         hub_runs, workers_runs, framework_runs, broker_runs = [], [], [], []
         combined_runs: list[dict[str, float]] = []

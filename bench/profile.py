@@ -55,7 +55,7 @@ async def profile(profile_name: str, seconds: float) -> str:
     RESULTS.mkdir(exist_ok=True)
     async with workdir() as tmp:
         corpus_path = tmp / "corpus.lua"
-        write_corpus(corpus_path, travis_pool=int(1000 * seconds))
+        write_corpus(corpus_path, signed_pool=int(3000 * seconds))
         async with stack(profile_name, ["receiver"]) as (settings, procs):
             assert procs[0].process is not None
             collapsed = RESULTS / f"profile-{profile_name}.txt"

@@ -1,13 +1,14 @@
--- wrk script: POST the shared fixtures, each request with a delivery id of its own.
+-- wrk script: POST the webhook fixtures, each request unique as hub judges it.
 -- Args: <corpus.lua> <threads> <base>. The corpus (written by bench/wrkrun.py) holds templates
--- whose unique part is split around a mark, and names a file of pre-signed Travis posts (their
--- signature covers the body, so each needs its own; once used up, Travis turns are skipped). Prints one JSON line when done.
+-- whose unique part is split around a mark, and names a file of requests signed ahead of the run
+-- for the senders whose signature covers the body (wrk cannot sign, and hub refuses a signed
+-- body it has seen); once a sender's are used up, its turns are skipped. Prints one JSON line.
 
 local corpus, nthreads, base
-local counter, travis_next = 0, 1
+local counter = 0
 -- Globals, so that done() can read them from each thread.
 statuses = {}
-travis_skipped = 0
+signed_skipped = 0
 local threads = {}
 
 function setup(thread)
@@ -15,18 +16,26 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local travis = {}
+local signed = {}
+local signed_next = {}
 
 function init(args)
   corpus = dofile(args[1])
   nthreads = tonumber(args[2])
   base = tonumber(args[3])
-  -- This thread's share of the pre-signed Travis posts: every nthreads-th line.
+  -- This thread's share of the pre-signed requests, by template: every nthreads-th line.
   local n = 0
-  for line in io.lines(corpus.travis_file) do
+  for line in io.lines(corpus.signed_file) do
     if n % nthreads == tid then
-      local slug, signature, body = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
-      table.insert(travis, {slug = slug, signature = signature, body = body})
+      local index, path, packed, body = line:match("^(%d+)\t([^\t]*)\t([^\t]*)\t(.*)$")
+      local headers = {}
+      for name, value in packed:gmatch("([^\31\30]*)\31([^\30]*)") do
+        headers[name] = value
+      end
+      index = tonumber(index)
+      signed[index] = signed[index] or {}
+      signed_next[index] = 1
+      table.insert(signed[index], {path = path, headers = headers, body = body})
     end
     n = n + 1
   end
@@ -43,18 +52,15 @@ function request()
   while true do
     counter = counter + 1
     local t = corpus.templates[(counter % #corpus.templates) + 1]
-    if t.travis then
-      local v = travis[travis_next]
+    if t.signed then
+      local pool = signed[t.signed] or {}
+      local next_one = signed_next[t.signed] or 1
+      local v = pool[next_one]
       if v then
-        travis_next = travis_next + 1
-        return wrk.format("POST", "/hooks/travis", {
-          ["Content-Type"] = "application/x-www-form-urlencoded",
-          ["Travis-Repo-Slug"] = v.slug,
-          ["Signature"] = v.signature,
-          ["User-Agent"] = "Travis CI Notifications",
-        }, v.body)
+        signed_next[t.signed] = next_one + 1
+        return wrk.format("POST", v.path, v.headers, v.body)
       end
-      travis_skipped = travis_skipped + 1
+      signed_skipped = signed_skipped + 1
     else
       local id = string.format("%012d", base + tid * 100000000 + counter)
       local headers = {}
@@ -77,7 +83,7 @@ function done(summary, latency, requests)
     for status, n in pairs(counts) do
       merged[status] = (merged[status] or 0) + n
     end
-    skipped = skipped + thread:get("travis_skipped")
+    skipped = skipped + thread:get("signed_skipped")
   end
   local parts = {}
   for status, n in pairs(merged) do
@@ -85,7 +91,7 @@ function done(summary, latency, requests)
   end
   io.write(string.format(
     '\nWRK-JSON {"requests":%d,"duration_us":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,' ..
-    '"mean_us":%.1f,"max_us":%d,"socket_errors":%d,"travis_skipped":%d,"statuses":{%s}}\n',
+    '"mean_us":%.1f,"max_us":%d,"socket_errors":%d,"signed_skipped":%d,"statuses":{%s}}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
     latency:percentile(99), latency.mean, latency.max,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,

@@ -23,7 +23,8 @@ class WrkResult:
     p99_ms: float
     statuses: dict[str, int]
     socket_errors: int
-    travis_skipped: int
+    signed_skipped: int
+    """Turns of a signed sender taken after its pre-signed requests ran out (not sent)."""
 
     @property
     def rate(self) -> float:
@@ -56,25 +57,27 @@ def _part(text: bytes) -> str:
 
 def write_corpus(
     path: Path,
-    travis_pool: int = 0,
+    signed_pool: int = 0,
     templates: list[corpus.Template] | None = None,
     start: int = 0,
 ) -> None:
-    """Write the Lua corpus (the templates, default every fixture) and `travis_pool` Travis posts.
+    """Write the Lua corpus (the templates, default every fixture) and `signed_pool` requests
+    signed ahead of the run for the senders whose signature covers the body.
 
-    Travis posts go to `<path>.travis`, one `slug TAB signature TAB body` line each: the table
-    of a large Lua literal would exceed LuaJIT's constants per function.
+    Signed requests go to `<path>.signed`, one `template TAB path TAB headers TAB body` line
+    each, the headers as `name US value RS …` (a large Lua literal would exceed LuaJIT's
+    constants per function); wrk cannot sign, and hub refuses a signed body it has seen.
     """
     chosen = corpus.templates() if templates is None else templates
-    travis_lines = path.with_suffix(".travis")
+    signed_lines = path.with_suffix(".signed")
     lines = [
         "return {",
-        f"travis_file = {lua_string(str(travis_lines).encode())},",
+        f"signed_file = {lua_string(str(signed_lines).encode())},",
         "templates = {",
     ]
-    for t in chosen:
-        if t.path == "/hooks/travis":
-            lines.append("{travis=true},")
+    for index, t in enumerate(chosen, start=1):
+        if t.signed:
+            lines.append(f"{{signed={index}}},")
             continue
         headers = ",".join(
             f"[{lua_string(k.encode())}]={_part(v.encode())}" for k, v in t.headers.items()
@@ -83,12 +86,15 @@ def write_corpus(
         lines.append(f"body={_part(t.body)}}},")
     lines += ["},", "}"]
     path.write_text("\n".join(lines) + "\n")
-    travis = [t for t in chosen if t.path == "/hooks/travis"]
-    with travis_lines.open("w") as out:
-        for n in range(travis_pool if travis else 0):
-            signed = travis[n % len(travis)].render(start + n)
-            h = signed.headers
-            out.write(f"{h['Travis-Repo-Slug']}\t{h['Signature']}\t{signed.body.decode()}\n")
+    signed = [(i, t) for i, t in enumerate(chosen, start=1) if t.signed]
+    with signed_lines.open("wb") as out:
+        for n in range(signed_pool if signed else 0):
+            index, template = signed[n % len(signed)]
+            request = template.render(start + n)
+            headers = "\x1e".join(f"{k}\x1f{v}" for k, v in request.headers.items())
+            out.write(
+                b"%d\t%s\t%s\t%s\n" % (index, request.path.encode(), headers.encode(), request.body)
+            )
 
 
 async def run_wrk(
@@ -128,6 +134,6 @@ async def run_wrk(
                 p99_ms=doc["p99_us"] / 1000,
                 statuses={str(k): int(v) for k, v in doc["statuses"].items()},
                 socket_errors=doc["socket_errors"],
-                travis_skipped=doc["travis_skipped"],
+                signed_skipped=doc["signed_skipped"],
             )
     raise RuntimeError(f"wrk printed no summary: {out.decode()[-500:]} {err.decode()[-500:]}")
