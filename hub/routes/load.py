@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import TypeVar
 
-import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from hub.core.errors import ConfigError
 from hub.core.settings import parse_duration
+from hub.core.yamlnodes import TAG, ConfigFileError, NodeReader, is_off, join_path, kind
 from hub.routes.matching import (
     MATCH_KEYS,
     Block,
     Condition,
     check_pattern,
     field_condition,
-    join_path,
     label_condition,
     parse_severity,
     severity_condition,
@@ -49,18 +46,10 @@ _DIGESTS: tuple[Digest, ...] = ("auto", "off")
 _CHANNEL_NAME = re.compile(r"#[a-z0-9_\-\u0080-\U0010ffff]{1,80}")
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]+")
 _MENTION = re.compile(r"<[@!#][^<>]+>")
-_TAG = "tag:yaml.org,2002:"
-_OFF = frozenset({"false", "off", "no"})
-
-T = TypeVar("T")
 
 
-class RoutesError(ConfigError):
+class RoutesError(ConfigFileError):
     """routes.yaml is invalid; `errors` holds every problem as `file:line: key.path: message`."""
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("\n".join(errors))
-        self.errors = errors
 
 
 def load_routes(path: str | Path) -> RouteTable:
@@ -79,30 +68,18 @@ def parse_routes(text: str, filename: str = "routes.yaml") -> RouteTable:
     return _Loader(filename).load(text, None)
 
 
-class _Loader:
+class _Loader(NodeReader):
     """One pass over the YAML node tree that collects every error before giving up."""
 
+    failure = RoutesError
+
     def __init__(self, filename: str) -> None:
-        self.filename = filename
-        self.errors: list[tuple[int, str]] = []
+        super().__init__(filename)
         self.aliases: dict[str, str] = {}
         self.broken_aliases: set[str] = set()
 
     def load(self, text: str, source_path: Path | None) -> RouteTable:
-        try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 1 if mark else 1
-            hint = ' (quote values that start with ">" or "!", e.g. ">=error")'
-            hint = hint if re.search(r"chomping|'>'", str(exc.problem)) else ""
-            raise RoutesError(
-                [f"{self.filename}:{line}: invalid YAML: {exc.problem}{hint}"]
-            ) from None
-        except yaml.YAMLError as exc:
-            raise RoutesError([f"{self.filename}: invalid YAML: {exc}"]) from None
-        if root is None:
-            raise RoutesError([f"{self.filename}:1: empty file: expected version: 1 and routes"])
+        root = self.compose(text, "expected version: 1 and routes")
         top = self.fields(root, "", _TOP_KEYS, required=("version", "routes"))
         routes: list[Route] = []
         defaults = Defaults()
@@ -115,18 +92,12 @@ class _Loader:
                 defaults = self.defaults(top["defaults"])
             if "routes" in top:
                 routes = self.routes(top["routes"], defaults)
-        if self.errors:
-            raise RoutesError([message for _, message in sorted(self.errors, key=lambda e: e[0])])
+        self.raise_errors()
         return RouteTable(routes, self.aliases, defaults, source_path)
 
-    def error(self, node: Node, path: str, message: str) -> None:
-        line = node.start_mark.line + 1
-        where = f"{path}: " if path else ""
-        self.errors.append((line, f"{self.filename}:{line}: {where}{message}"))
-
     def version(self, node: Node) -> None:
-        if not (isinstance(node, ScalarNode) and node.tag == _TAG + "int" and node.value == "1"):
-            self.error(node, "version", f"unsupported version {_kind(node)}; expected 1")
+        if not (isinstance(node, ScalarNode) and node.tag == TAG + "int" and node.value == "1"):
+            self.error(node, "version", f"unsupported version {kind(node)}; expected 1")
 
     def channels(self, node: Node) -> None:
         for name, value in (self.fields(node, "channels") or {}).items():
@@ -195,7 +166,7 @@ class _Loader:
         return dedup, quiet
 
     def dedup_window(self, node: Node, path: str) -> timedelta | None:
-        if _is_off(node):
+        if is_off(node):
             return None
         window = self.parsed(node, path, parse_duration)
         if window is not None and window <= timedelta(0):
@@ -204,7 +175,7 @@ class _Loader:
         return window
 
     def quiet_hours(self, node: Node, path: str) -> QuietHours | None:
-        if _is_off(node):
+        if is_off(node):
             return None
         required = ("start", "end", "timezone")
         fields = self.fields(node, path, _QUIET_KEYS, required)
@@ -230,17 +201,6 @@ class _Loader:
         days = (self.parsed(item, where, parse_day) for item, where in items)
         return frozenset(day for day in days if day is not None)
 
-    def parsed(self, node: Node, path: str, parse: Callable[[str], T]) -> T | None:
-        """A string converted by `parse`; its ValueError is reported at the node."""
-        text = self.text(node, path)
-        if text is None:
-            return None
-        try:
-            return parse(text)
-        except ValueError as exc:
-            self.error(node, path, str(exc))
-            return None
-
     def route_name(self, node: Node, path: str, name: str, seen: dict[str, int]) -> None:
         if not name:
             self.error(node, path, "must not be empty")
@@ -258,7 +218,7 @@ class _Loader:
             labelled = [(item, f"{key}[{i}]") for i, item in enumerate(node.value)]
         else:
             expected = "a match block or a list of them" if key == "match" else "a list of blocks"
-            got = "an empty list" if isinstance(node, SequenceNode) else _kind(node)
+            got = "an empty list" if isinstance(node, SequenceNode) else kind(node)
             self.error(node, f"{route_path}.{key}", f"expected {expected}, got {got}")
             return ()
         blocks = (self.block(item, route_path, label) for item, label in labelled)
@@ -358,83 +318,6 @@ class _Loader:
             self.error(node, path, f"{text!r} is not a digest mode: use auto or off")
         return None
 
-    def boolean(self, node: Node, path: str) -> bool | None:
-        if isinstance(node, ScalarNode) and node.tag == _TAG + "bool":
-            return node.value.lower() in ("true", "yes", "on")
-        self.error(node, path, f"expected true or false, got {_kind(node)}")
-        return None
-
-    def text(self, node: Node, path: str) -> str | None:
-        """A scalar as written: `off`, `1.10` and `yes` stay strings where strings are expected."""
-        if not isinstance(node, ScalarNode) or node.tag == _TAG + "null":
-            self.error(node, path, f"expected a string, got {_kind(node)}")
-            return None
-        if not node.tag.startswith(_TAG):
-            self.error(node, path, f"unquoted {node.tag!r} is read as a YAML tag; quote the value")
-            return None
-        return str(node.value)
-
-    def items(self, node: Node, path: str) -> list[tuple[Node, str]]:
-        if not isinstance(node, SequenceNode):
-            self.error(node, path, f"expected a list, got {_kind(node)}")
-            return []
-        return [(item, f"{path}[{i}]") for i, item in enumerate(node.value)]
-
-    def fields(
-        self,
-        node: Node,
-        path: str,
-        allowed: Sequence[str] | None = None,
-        required: Sequence[str] = (),
-    ) -> dict[str, Node] | None:
-        """A mapping's keys and value nodes; unknown, duplicate and missing keys are errors."""
-        if not isinstance(node, MappingNode):
-            self.error(node, path, f"expected a mapping, got {_kind(node)}")
-            return None
-        found: dict[str, Node] = {}
-        lines: dict[str, int] = {}
-        for key_node, value in node.value:
-            if not isinstance(key_node, ScalarNode) or key_node.tag == _TAG + "merge":
-                self.error(key_node, path, f"{_kind(key_node)} is not allowed as a key")
-                continue
-            key, line = str(key_node.value), key_node.start_mark.line + 1
-            where = join_path(path, key)
-            if key in lines:
-                self.error(key_node, where, f"duplicate key (first at line {lines[key]})")
-            elif allowed is not None and key not in allowed:
-                self.error(key_node, where, _unknown_key(key, allowed))
-            else:
-                found[key] = value
-            lines.setdefault(key, line)
-        for key in required:
-            if key not in lines:
-                self.error(node, join_path(path, key), "required key is missing")
-        return found
-
-
-def _is_off(node: Node) -> bool:
-    """`off`, `false` or `no`: YAML reads them as false where a value may be switched off."""
-    return isinstance(node, ScalarNode) and node.tag == _TAG + "bool" and node.value.lower() in _OFF
-
 
 def _is_channel(text: str) -> bool:
     return bool(_CHANNEL_NAME.fullmatch(text) or _CHANNEL_ID.fullmatch(text))
-
-
-def _unknown_key(key: str, allowed: Sequence[str]) -> str:
-    close = difflib.get_close_matches(key, allowed, n=1)
-    return (
-        f"unknown key; did you mean {close[0]!r}?"
-        if close
-        else f"unknown key; expected one of {', '.join(allowed)}"
-    )
-
-
-def _kind(node: Node) -> str:
-    if isinstance(node, MappingNode):
-        return "a mapping"
-    if isinstance(node, SequenceNode):
-        return "a list"
-    if node.tag == _TAG + "null":
-        return "nothing (null)"
-    return repr(node.value) if node.tag == _TAG + "str" else str(node.value)

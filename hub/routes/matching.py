@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 from hub.core.event import Event
 from hub.core.severity import Severity
+from hub.core.yamlnodes import join_path
 
 Test = Callable[[Any], object]
 """A compiled predicate on one event value; its truthiness is the answer."""
@@ -26,14 +27,7 @@ _OPERATORS: dict[str, Callable[[int, int], bool]] = {
     "<": operator.lt,
 }
 _COMPARISON = re.compile(r"(==|!=|>=|<=|>|<)?\s*([a-z]+)")
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _SEVERITY_NAMES = frozenset(s.value for s in Severity)
-
-
-def join_path(parent: str, key: str) -> str:
-    """The key path of `key` under `parent`: `a.b`, or `a['odd/key']` when `key` is not a word."""
-    part = f".{key}" if _IDENTIFIER.fullmatch(key) else f"[{key!r}]"
-    return part[1:] if not parent and part[0] == "." else parent + part
 
 
 def glob_regex(glob: str) -> str:
