@@ -40,6 +40,8 @@ class Parts:
     checks: dict[str, Check] = field(default_factory=dict)
     reload: Callable[[], bool] | None = None
     """Set while a router runs: reload routes.yaml now (what SIGHUP does)."""
+    reload_actions: Callable[[], bool] | None = None
+    """Set while actions.yaml is in force: reload it now (what SIGHUP does)."""
 
 
 def make_broker(settings: Settings) -> Broker:

@@ -83,6 +83,16 @@ class Settings(BaseSettings):
     spool_max_bytes: int = Field(
         1024 * 1024 * 1024, gt=0, validation_alias=_env("HUB_SPOOL_MAX_BYTES")
     )
+    actions: Path | None = Field(None, validation_alias=_env("HUB_ACTIONS"))
+    """What Slack may run; unset reads ./actions.yaml when it exists (a named file must exist)."""
+    github_token: str | None = Field(None, validation_alias=_env("HUB_GITHUB_TOKEN"))
+    github_api_url: str = Field(
+        "https://api.github.com", validation_alias=_env("HUB_GITHUB_API_URL")
+    )
+    travis_token: str | None = Field(None, validation_alias=_env("HUB_TRAVIS_TOKEN"))
+    travis_api_url: str = Field(
+        "https://api.travis-ci.com", validation_alias=_env("HUB_TRAVIS_API_URL")
+    )
     amqp_prefix: str = Field("hub", min_length=1, validation_alias=_env("HUB_AMQP_PREFIX"))
     delivery_shards: int = Field(4, ge=1, le=256, validation_alias=_env("HUB_DELIVERY_SHARDS"))
     event_retention: Annotated[timedelta, NoDecode] = Field(
@@ -125,6 +135,20 @@ class Settings(BaseSettings):
     def _hostport(cls, value: str) -> str:
         parse_hostport(value)
         return value
+
+    @field_validator("github_token", "travis_token", mode="before")
+    @classmethod
+    def _token(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("is set but empty: give it a value, or unset it")
+        return value
+
+    @field_validator("github_api_url", "travis_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError(f"{value!r} is not an http:// or https:// URL")
+        return value.rstrip("/")
 
     @field_validator("broker_url")
     @classmethod
