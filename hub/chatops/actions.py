@@ -14,7 +14,7 @@ from adapters.slack.buttons import (
     parse_run_value,
     run_value,
 )
-from hub.actions.params import from_event
+from hub.actions.params import BadParams, from_event, resolve
 from hub.actions.record import action_event
 from hub.actions.request import ActionRunner, Outcome, Request
 from hub.chatops.context import ChatOps, Command
@@ -123,6 +123,10 @@ async def run_command(ops: ChatOps, command: Command, args: str) -> Reply | Late
             return Reply(f"hub has no event {code(given['event'])} in its history.")
         event = entry.event
         found = from_event(event)
+    try:
+        resolve(checked, found, given)
+    except BadParams as exc:
+        return Reply(f":x: {exc}")
     if checked.confirm:
         return _confirmation(
             checked.name,

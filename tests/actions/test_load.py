@@ -12,9 +12,9 @@ import pytest
 from adapters.github.adapter import GitHubAdapter
 from hub.actions.load import ActionsError, load_actions, parse_actions
 from hub.actions.reload import ActionsHolder, actions_path
+from hub.actions.render import ActionRenderer
 from hub.core.errors import ConfigError
 from hub.core.event import Event
-from hub.actions.render import ActionRenderer
 from hub.testing import signing
 from tests.adapter_support import from_signed
 from tests.paths import FIXTURES, REPO
@@ -79,11 +79,13 @@ def test_the_issues_example_loads_and_its_button_matches_failed_runs_only() -> N
             "actions.yaml:6: actions[0].rate_limit: 'often' is not a rate",
         ),
         (
-            "  - name: x\n    kind: travis_restart\n    allow: [U0A]\n  - name: x\n    kind: travis_restart\n    allow: [U0A]\n",
+            "  - name: x\n    kind: travis_restart\n    allow: [U0A]\n"
+            "  - name: x\n    kind: travis_restart\n    allow: [U0A]\n",
             "actions.yaml:6: actions[1].name: duplicate action name 'x' (first at line 3)",
         ),
         (
-            "  - name: x\n    kind: travis_restart\n    allow: [U0A]\n    button: {label: Go, match: {severity: '>=bad'}}\n",
+            "  - name: x\n    kind: travis_restart\n    allow: [U0A]\n"
+            "    button: {label: Go, match: {severity: '>=bad'}}\n",
             "actions.yaml:6: actions[0].button.match.severity: '>=bad'",
         ),
         (
@@ -113,7 +115,7 @@ def test_the_shipped_example_loads() -> None:
 
 def test_a_named_actions_file_must_exist_and_an_absent_default_means_none(tmp_path: Path) -> None:
     """HUB_ACTIONS naming a missing file is an error; no ./actions.yaml means no actions."""
-    with pytest.raises(ConfigError, match="HUB_ACTIONS: .*missing.yaml: no such file"):
+    with pytest.raises(ConfigError, match=r"HUB_ACTIONS: .*missing\.yaml: no such file"):
         actions_path(tmp_path / "missing.yaml")
     here = Path.cwd()
     os.chdir(tmp_path)
