@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from adapters.github.adapter import GitHubAdapter
+from adapters.travis import TravisAdapter
 from hub.actions.load import ActionsError, load_actions, parse_actions
 from hub.actions.reload import ActionsHolder, actions_path
 from hub.actions.render import ActionRenderer
@@ -171,3 +172,29 @@ def test_buttons_carry_the_run_and_a_confirm_dialog_when_marked() -> None:
     )
     assert "confirm" not in json.dumps(plain)
     assert "hub_run_" not in json.dumps(ActionRenderer(lambda: table).render(event, ["ci"]))
+
+
+def test_a_rerun_and_a_restarted_build_land_in_the_thread_of_the_original() -> None:
+    """A workflow run's next attempt (same id, run_attempt 2, in progress) and a restarted
+    Travis build (same number, started) keep the original's threadkey."""
+    failed = json.loads((FIXTURES / "github" / "workflow_run.completed-failure.json").read_text())
+    again = json.loads(json.dumps(failed))
+    again["action"] = "requested"
+    again["workflow_run"].update(run_attempt=2, status="in_progress", conclusion=None)
+    adapter = GitHubAdapter()
+    first = adapter.normalize(
+        from_signed(signing.github(json.dumps(failed).encode(), "workflow_run"))
+    )
+    rerun = adapter.normalize(
+        from_signed(signing.github(json.dumps(again).encode(), "workflow_run"))
+    )
+    assert rerun.threadkey == first.threadkey is not None
+    build = json.loads((FIXTURES / "travis" / "build.failed.json").read_text())
+    restarted = {**build, "state": "started", "status_message": "Pending", "finished_at": None}
+    travis = TravisAdapter()
+
+    def normalized(payload: dict[str, object]) -> Event:
+        signed = signing.travis(json.dumps(payload).encode(), "svenfuchs/minimal")
+        return travis.normalize(from_signed(signed))
+
+    assert normalized(restarted).threadkey == normalized(build).threadkey is not None
