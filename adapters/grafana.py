@@ -25,7 +25,7 @@ class GrafanaAdapter:
 
     name = "grafana"
     secret_env = "HUB_GRAFANA_TOKEN"  # noqa: S105 - the name of the variable holding the secret
-    options_env = (SIGNING_SECRET_ENV, TIMESTAMP_HEADER_ENV)
+    options_env = (SIGNING_SECRET_ENV, SIGNING_SECRET_ENV + "_PREVIOUS", TIMESTAMP_HEADER_ENV)
 
     def verify(self, request: WebhookRequest, secret: str) -> None:
         """Raise `VerificationError` unless the token matches and, when configured, the HMAC."""
@@ -35,9 +35,18 @@ class GrafanaAdapter:
             self.secret_env,
             "the contact point's Authorization header credentials or basic auth",
         )
-        signing_secret = request.options.get(SIGNING_SECRET_ENV)
-        if signing_secret is not None:
-            _check_signature(request, signing_secret, request.options.get(TIMESTAMP_HEADER_ENV))
+        current = request.options.get(SIGNING_SECRET_ENV)
+        if current is None:
+            return
+        header = request.options.get(TIMESTAMP_HEADER_ENV)
+        previous = request.options.get(SIGNING_SECRET_ENV + "_PREVIOUS")
+        try:
+            _check_signature(request, current, header)
+        except VerificationError:
+            # While the secret is rotated, Grafana may still sign with the previous one.
+            if previous is None:
+                raise
+            _check_signature(request, previous, header)
 
     def signed_content(self, request: WebhookRequest) -> bytes | None:
         """With the HMAC on, the body (accepted once per dedup window: the signature binds no

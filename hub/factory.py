@@ -45,6 +45,8 @@ class Parts:
     """Set while a router runs: reload routes.yaml now (what SIGHUP does)."""
     watched: tuple[Reloading[Any], ...] = ()
     """Files the receiver serves from (sources.yaml): watched while it runs, reloaded on SIGHUP."""
+    reload_actions: Callable[[], bool] | None = None
+    """Set while actions.yaml is in force: reload it now (what SIGHUP does)."""
 
 
 def make_broker(settings: Settings) -> Broker:

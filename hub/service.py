@@ -11,6 +11,15 @@ from functools import partial
 
 from aiohttp import web
 
+from adapters.github.api import GitHubApi
+from adapters.slack.client import SlackNotifier
+from adapters.travis_api import TravisApi
+from hub.actions.limits import Limits
+from hub.actions.permission import Permissions
+from hub.actions.reload import ActionsHolder, actions_path
+from hub.actions.render import ActionRenderer
+from hub.actions.request import ActionRunner
+from hub.actions.runner import Runner
 from hub.chatops.commands import run as run_command
 from hub.chatops.context import ChatOps
 from hub.chatops.http import add_chatops_routes
@@ -66,6 +75,9 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
         await parts.history.start()
         stack.push_async_callback(parts.history.stop)
         stack.push_async_callback(parts.notifier.close)
+        runner = _actions(parts)
+        if runner is not None:
+            stack.push_async_callback(runner.close)
         started = asyncio.Event()
 
         async def stages_started() -> None:
@@ -144,7 +156,7 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
             )
             public = public_app(receiver, settings.max_body_bytes)
             # ChatOps: /slack/* on the public port (answering 404 without the signing secret).
-            add_chatops_routes(public, chatops_for(parts, routes), run_command)
+            add_chatops_routes(public, chatops_for(parts, routes, runner), run_command)
             site = await _serve(
                 public,
                 settings.listen,
@@ -197,9 +209,11 @@ def freeze_heap() -> None:
 
 
 def _reload_files(parts: Parts, stages: tuple[str, ...]) -> None:
-    """SIGHUP: read routes.yaml (a router) and sources.yaml (a receiver) again."""
+    """SIGHUP: read routes.yaml (a router), actions.yaml and sources.yaml (a receiver) again."""
     if parts.reload is not None:
         parts.reload()
+    if parts.reload_actions is not None:
+        parts.reload_actions()
     if "receiver" in stages:
         for watched in parts.watched:
             watched.reload()
@@ -220,7 +234,34 @@ async def serve_forever(parts: Parts, stages: tuple[str, ...]) -> None:
     log.info("hub stopped")
 
 
-def chatops_for(parts: Parts, routes: Callable[[], RouteTable] | None = None) -> ChatOps:
+def _actions(parts: Parts) -> Runner | None:
+    """Load actions.yaml (if there is one): its buttons on messages, and what runs them.
+
+    Sets `parts.render` and `parts.reload_actions`; the file is watched until the loop ends.
+    """
+    settings = parts.settings
+    path = actions_path(settings.actions)
+    if path is None:
+        return None
+    holder = ActionsHolder(path)
+    holder.start()
+    parts.render = ActionRenderer(holder)
+    parts.reload_actions = holder.reload
+    notifier = parts.notifier
+    members = notifier.usergroup_members if isinstance(notifier, SlackNotifier) else None
+    github = travis = None
+    if settings.github_token:
+        github = GitHubApi(settings.github_api_url, settings.github_token)
+    if settings.travis_token:
+        travis = TravisApi(settings.travis_api_url, settings.travis_token)
+    return Runner(holder, Permissions(members), Limits(parts.state), github, travis, holder.stop)
+
+
+def chatops_for(
+    parts: Parts,
+    routes: Callable[[], RouteTable] | None = None,
+    actions: ActionRunner | None = None,
+) -> ChatOps:
     """ChatOps over a hub's parts; `routes` is the live table, else routes.yaml is read per use."""
     settings = parts.settings
     return ChatOps(
@@ -234,4 +275,5 @@ def chatops_for(parts: Parts, routes: Callable[[], RouteTable] | None = None) ->
         renderer=parts.render,
         sources=tuple(parts.sources),
         previous_signing_secret=settings.slack_signing_secret_previous,
+        actions=actions,
     )

@@ -17,6 +17,7 @@ LAYERS: dict[str, int] = {
     "hub.routes": 1,
     "hub.history": 1,
     "hub.backends": 2,
+    "hub.actions": 3,
     "hub.receiver": 3,
     "hub.router": 3,
     "hub.deliverer": 3,

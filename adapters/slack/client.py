@@ -91,6 +91,11 @@ class SlackNotifier:
                 return str(message["ts"])
         return None
 
+    async def usergroup_members(self, group: str) -> frozenset[str]:
+        """The user IDs in user group `group` (usergroups.users.list; needs usergroups:read)."""
+        response = await self._call(self._client.usergroups_users_list, usergroup=group)
+        return frozenset(str(user) for user in response.get("users") or [])
+
     async def check(self) -> str:
         """Call auth.test and describe the workspace and bot the token belongs to."""
         response = await self._call(self._client.auth_test)

@@ -30,7 +30,13 @@ from adapters.slack.blocks import (
     slack_date,
     truncate,
 )
-from adapters.slack.buttons import LINK_ACTION_PREFIX, actionable, chatops_buttons
+from adapters.slack.buttons import (
+    LINK_ACTION_PREFIX,
+    RunButton,
+    actionable,
+    chatops_buttons,
+    run_buttons,
+)
 from adapters.slack.view import View, ViewFor, generic
 from adapters.slack.views import alertmanager as slack_alertmanager
 from adapters.slack.views import ansible as slack_ansible
@@ -95,8 +101,10 @@ def render(
     *,
     interactive: bool = False,
     annotations: Mapping[str, str] | None = None,
+    runs: Sequence[RunButton] = (),
 ) -> dict[str, Any]:
-    """The chat.postMessage arguments (all but `channel`) that show `event`'s current state."""
+    """The chat.postMessage arguments (all but `channel`) that show `event`'s current state;
+    with `interactive`, the ChatOps buttons and the action buttons `runs` too."""
     shown = view_of(event)
     notes = annotations or {}
     title = truncate(escape(event.title), MAX_TITLE)
@@ -105,6 +113,8 @@ def render(
     buttons = _link_buttons(shown)
     if interactive and actionable(event, shown.alert):
         buttons += chatops_buttons(event, notes)
+    if interactive:
+        buttons += run_buttons(event, runs)
     details = [
         section(shown.body) if shown.body.strip() else None,
         fields(shown.fields),

@@ -1,4 +1,4 @@
-"""Slash commands: `/hub help|status|routes|why|mute|unmute|silences|replay`, parsed and run."""
+"""Slash commands: `/hub help|status|routes|why|mute|unmute|silences|replay|run`, parsed and run."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from hub.chatops.actions import run_command
 from hub.chatops.context import ChatOps, Command
 from hub.chatops.reply import Later, Reply, UsageError, code, escape, usage
 from hub.chatops.silences import mute, silences, unmute
@@ -133,6 +134,12 @@ COMMANDS: dict[str, Spec] = {
     "silences": Spec("silences", "the silences that have not ended", silences),
     "replay": Spec(
         "replay [--reason R] [--since 1h]", "re-route dead letters (admins only)", _replay
+    ),
+    "run": Spec(
+        "run [<action> [key=value…]]",
+        "run an action of actions.yaml (repo=, run_id=, build_id=, ref=, event=, inputs); "
+        "alone, list them",
+        run_command,
     ),
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from hub.actions.request import ActionRunner
 from hub.core.broker import Broker
 from hub.core.errors import DeliveryError
 from hub.core.log import get_logger
@@ -28,6 +29,7 @@ class Command:
     channel_id: str
     channel_name: str
     response_url: str
+    trigger_id: str = ""
 
     @classmethod
     def from_form(cls, form: Mapping[str, str]) -> Command:
@@ -40,6 +42,7 @@ class Command:
             channel_id=form.get("channel_id", ""),
             channel_name=form.get("channel_name", ""),
             response_url=form.get("response_url", ""),
+            trigger_id=form.get("trigger_id", ""),
         )
 
     @property
@@ -69,6 +72,8 @@ class ChatOps:
     sources: tuple[str, ...] = ()
     previous_signing_secret: str | None = None
     """SLACK_SIGNING_SECRET_PREVIOUS: also accepted while a rotation is under way."""
+    actions: ActionRunner | None = None
+    """None: no actions.yaml, so `/hub run` and run buttons say so."""
     silences: SilenceStore = field(init=False)
     threads: ThreadMap = field(init=False)
 

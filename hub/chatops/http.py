@@ -15,6 +15,7 @@ import aiohttp
 from aiohttp import web
 
 from adapters.slack.verify import MAX_AGE_SECONDS, TIMESTAMP_HEADER, verify
+from hub.chatops.actions import pressed, run_press_of
 from hub.chatops.buttons import click_of, press
 from hub.chatops.context import ChatOps, Command
 from hub.chatops.reply import Later, Reply, escape
@@ -122,10 +123,12 @@ class ChatOpsEndpoints:
             return web.Response(status=200)
         except ValueError:
             return _error(BadPayload("expected a form field payload=<JSON object>, as Slack sends"))
+        url = str(payload.get("response_url") or "")
         click = click_of(payload)
         if click is not None:
-            url = str(payload.get("response_url") or "")
             self.background.spawn(self._finish(lambda: press(self.ops, click), url))
+        elif (run := run_press_of(payload)) is not None:
+            self.background.spawn(self._finish(lambda: pressed(self.ops, run), url))
         return web.Response(status=200)
 
     async def _verified_form(self, request: web.Request) -> dict[str, str]:

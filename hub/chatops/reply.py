@@ -25,6 +25,8 @@ class Reply:
     note: str = ""
     """A grey context line under the answer."""
     in_channel: bool = False
+    buttons: tuple[dict[str, Any], ...] = ()
+    """Block Kit buttons under the answer (e.g. a confirmed action's Run)."""
 
     def to_json(self) -> dict[str, Any]:
         """The slash-command / response_url body: response_type, text and blocks."""
@@ -33,6 +35,8 @@ class Reply:
             blocks.append(
                 {"type": "context", "elements": [mrkdwn(cut(self.note, MAX_CONTEXT_TEXT))]}
             )
+        if self.buttons:
+            blocks.append({"type": "actions", "elements": list(self.buttons)})
         return {
             "response_type": "in_channel" if self.in_channel else "ephemeral",
             "text": cut(self.text, MAX_FALLBACK_TEXT),

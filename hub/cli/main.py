@@ -14,6 +14,8 @@ import click
 import structlog
 from multidict import CIMultiDict
 
+from hub.actions.load import load_actions
+from hub.actions.reload import DEFAULT_PATH as DEFAULT_ACTIONS
 from hub.cli.common import fail
 from hub.cli.common import settings as load_cli_settings
 from hub.cli.deadletters import dead_letters
@@ -35,7 +37,8 @@ HUB_SENTRY_CLIENT_SECRET, HUB_TRAVIS_PUBLIC_KEY, HUB_KAPACITOR_TOKEN, HUB_ANSIBL
 secret also as <VAR>_PREVIOUS while it is rotated; set but empty is an error), HUB_SOURCES,
 HUB_ALLOW_UNSIGNED, HUB_MAX_BODY_BYTES, HUB_MAX_INFLIGHT_BYTES, HUB_AMQP_PREFIX,
 HUB_DELIVERY_SHARDS, HUB_EVENT_RETENTION, HUB_DELIVERY_MAX_AGE, HUB_SHUTDOWN_GRACE, HUB_WORKERS,
-HUB_LOG_LEVEL, HUB_LOG_FORMAT.
+HUB_LOG_LEVEL, HUB_LOG_FORMAT, HUB_ACTIONS, HUB_GITHUB_TOKEN, HUB_GITHUB_API_URL,
+HUB_TRAVIS_TOKEN, HUB_TRAVIS_API_URL.
 """
 
 
@@ -130,6 +133,31 @@ def routes_check(file: Path | None) -> None:
         click.echo(str(exc), err=True)
         sys.exit(1)
     click.echo(f"{path}: ok, {len(table.routes)} routes")
+
+
+@main.group()
+def actions() -> None:
+    """Check actions.yaml: what Slack may run."""
+
+
+@actions.command("check")
+@click.argument("file", required=False, type=click.Path(path_type=Path))
+def actions_check(file: Path | None) -> None:
+    """Validate actions.yaml (default: HUB_ACTIONS, else ./actions.yaml); exit 1 with
+    file:line: key errors."""
+    path = file or Settings().actions or DEFAULT_ACTIONS
+    try:
+        table = load_actions(path)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    buttons = sum(1 for action in table.actions if action.button is not None)
+    click.echo(f"{path}: ok, {len(table)} actions, {buttons} with a button")
+    for action in table.actions:
+        who = ", ".join(sorted(action.allow))
+        limit = f", at most {action.limit}" if action.limit else ""
+        confirm = ", asks to confirm" if action.confirm else ""
+        click.echo(f"  {action.name} ({action.kind}): {who}{limit}{confirm}")
 
 
 @routes.command("explain")

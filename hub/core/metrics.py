@@ -38,6 +38,10 @@ DELIVERY_LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
 )
 DEAD_LETTERS = Counter("hub_dead_letters_total", "Deliveries dead-lettered.", ["reason"])
+ACTIONS = Counter(
+    "hub_actions_total", "Actions pressed or run from Slack, by outcome.", ["action", "outcome"]
+)
+ACTIONS_RELOAD = Counter("hub_actions_reload_total", "actions.yaml reloads.", ["outcome"])
 # With ingest workers (hub/receiver/workers.py) each process writes its own values: spools add up,
 # lags take the largest. A single process ignores the mode.
 SPOOL_DEPTH = Gauge(

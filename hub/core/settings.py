@@ -110,6 +110,7 @@ class Settings(BaseSettings):
     grafana_token: str | None = _secret("HUB_GRAFANA_TOKEN")
     grafana_token_previous: str | None = _secret("HUB_GRAFANA_TOKEN" + PREVIOUS)
     grafana_signing_secret: str | None = _secret("HUB_GRAFANA_SIGNING_SECRET")
+    grafana_signing_secret_previous: str | None = _secret("HUB_GRAFANA_SIGNING_SECRET" + PREVIOUS)
     """Grafana's HMAC secret (contact point: HMAC signature); when set, unsigned posts are 401."""
     grafana_signing_timestamp_header: str | None = Field(
         None, validation_alias=_env("HUB_GRAFANA_SIGNING_TIMESTAMP_HEADER")
@@ -125,6 +126,16 @@ class Settings(BaseSettings):
     """Request-body bytes one receiver process holds at once; later requests wait their turn."""
     spool_max_bytes: int = Field(
         1024 * 1024 * 1024, gt=0, validation_alias=_env("HUB_SPOOL_MAX_BYTES")
+    )
+    actions: Path | None = Field(None, validation_alias=_env("HUB_ACTIONS"))
+    """What Slack may run; unset reads ./actions.yaml when it exists (a named file must exist)."""
+    github_token: str | None = _secret("HUB_GITHUB_TOKEN")
+    github_api_url: str = Field(
+        "https://api.github.com", validation_alias=_env("HUB_GITHUB_API_URL")
+    )
+    travis_token: str | None = _secret("HUB_TRAVIS_TOKEN")
+    travis_api_url: str = Field(
+        "https://api.travis-ci.com", validation_alias=_env("HUB_TRAVIS_API_URL")
     )
     amqp_prefix: str = Field("hub", min_length=1, validation_alias=_env("HUB_AMQP_PREFIX"))
     delivery_shards: int = Field(4, ge=1, le=256, validation_alias=_env("HUB_DELIVERY_SHARDS"))
@@ -212,6 +223,13 @@ class Settings(BaseSettings):
     def _hostport(cls, value: str) -> str:
         parse_hostport(value)
         return value
+
+    @field_validator("github_api_url", "travis_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError(f"{value!r} is not an http:// or https:// URL")
+        return value.rstrip("/")
 
     @field_validator("broker_url")
     @classmethod

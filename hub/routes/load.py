@@ -321,3 +321,11 @@ class _Loader(NodeReader):
 
 def _is_channel(text: str) -> bool:
     return bool(_CHANNEL_NAME.fullmatch(text) or _CHANNEL_ID.fullmatch(text))
+
+
+def read_match(reader: NodeReader, node: Node, parent: str) -> tuple[Block, ...]:
+    """A `match:` value under `parent` read exactly as routes.yaml reads one, for another file
+    read by `reader` (its errors are collected there)."""
+    loader = _Loader(reader.filename)
+    loader.errors = reader.errors
+    return loader.blocks(node, parent, "match")

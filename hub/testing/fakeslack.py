@@ -91,6 +91,8 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """JSON bodies posted to each `response_url(name)`, in order (as Slack's response URLs take)."""
+    usergroups: dict[str, list[str]] = field(default_factory=dict)
+    """User group ID → member user IDs, answered by usergroups.users.list."""
 
     def __post_init__(self) -> None:
         self._ids: dict[str, str] = {}
@@ -304,6 +306,8 @@ class FakeSlack:
             }, None
         if call.method in ("conversations.history", "conversations.replies"):
             return self._history(call), None
+        if call.method == "usergroups.users.list":
+            return self._usergroup(call), None
         if call.method not in ("chat.postMessage", "chat.update"):
             call.error = "unknown_method"
             return {"ok": False, "error": call.error}, None
@@ -328,6 +332,14 @@ class FakeSlack:
             for c in posts
         ]
         return {"ok": True, "messages": messages, "has_more": False}
+
+    def _usergroup(self, call: Call) -> dict[str, Any]:
+        """The group's members, or Slack's `no_such_subteam` for a group it does not know."""
+        group = str(call.args.get("usergroup") or "")
+        if group not in self.usergroups:
+            call.error = "no_such_subteam"
+            return {"ok": False, "error": call.error}
+        return {"ok": True, "users": list(self.usergroups[group])}
 
     def _message(self, call: Call) -> tuple[dict[str, Any], int | None]:
         channel = str(call.channel or "")

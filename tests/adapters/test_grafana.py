@@ -152,3 +152,14 @@ def test_missing_authorization_is_refused() -> None:
     request = configured(from_signed(signed, {"Authorization": None}), SECRET, None)
     with pytest.raises(VerificationError, match="missing credentials"):
         ADAPTER.verify(request, TOKEN)
+
+
+def test_a_previous_signing_secret_passes_while_it_is_rotated() -> None:
+    """With HUB_GRAFANA_SIGNING_SECRET_PREVIOUS set, a post signed with the old secret passes;
+    without it, the same post is refused."""
+    request = from_signed(signing.grafana(body_of("firing.json")))
+    rotated = configured(request, "the-new-secret", None)
+    with pytest.raises(VerificationError):
+        ADAPTER.verify(rotated, TOKEN)
+    options = {**rotated.options, SIGNING_SECRET_ENV + "_PREVIOUS": SECRET}
+    ADAPTER.verify(dataclasses.replace(rotated, options=options), TOKEN)
