@@ -11,11 +11,11 @@ from adapters.registry import SOURCES
 from adapters.slack import render as slack_render
 from adapters.slack.client import ConsoleNotifier, SlackNotifier
 from hub.backends.amqp.broker import AmqpBroker
-from hub.backends.amqp.history import AmqpHistoryLog
+from hub.backends.amqp.history import AmqpRecordLog
 from hub.backends.redis.state import RedisState
 from hub.backends.sqlite.broker import SqliteBroker
 from hub.backends.sqlite.db import open_data_dir
-from hub.backends.sqlite.history import SqliteHistoryLog
+from hub.backends.sqlite.history import SqliteRecordLog
 from hub.backends.sqlite.state import SqliteState
 from hub.core.broker import Broker
 from hub.core.notify import Notifier, Renderer
@@ -24,7 +24,7 @@ from hub.core.settings import Settings
 from hub.core.sources import SourceAdapter
 from hub.core.state import StateStore
 from hub.history.entries import History, MemoryHistory
-from hub.history.log import HistoryLog, LogHistory
+from hub.history.log import LoggedHistory, RecordLog
 from hub.ops.app import Check
 from hub.receiver.spool import SpooledBroker, orphan_spools, worker_spool
 
@@ -88,11 +88,11 @@ def make_notifier(settings: Settings) -> Notifier:
     return ConsoleNotifier()
 
 
-def make_history_log(settings: Settings, broker: Broker) -> HistoryLog:
+def make_history_log(settings: Settings, broker: Broker) -> RecordLog:
     """The stream on RabbitMQ, else a SQLite table in HUB_DATA_DIR."""
     if isinstance(broker, SpooledBroker) and isinstance(broker.broker, AmqpBroker):
-        return AmqpHistoryLog(broker.broker)
-    return SqliteHistoryLog(open_data_dir(settings.data_dir), settings.event_retention)
+        return AmqpRecordLog(broker.broker)
+    return SqliteRecordLog(open_data_dir(settings.data_dir), settings.event_retention)
 
 
 def make_parts(settings: Settings) -> Parts:
@@ -102,7 +102,7 @@ def make_parts(settings: Settings) -> Parts:
     return Parts(
         settings=settings,
         broker=broker,
-        history=LogHistory(make_history_log(settings, broker)),
+        history=LoggedHistory(make_history_log(settings, broker)),
         state=make_state(settings),
         sources=SourceSet(SOURCES, declared),
         notifier=make_notifier(settings),

@@ -28,7 +28,7 @@ Records written before they named the event's source carry only its id: they app
 newest event of any source with that id."""
 
 
-class HistoryLog(Protocol):
+class RecordLog(Protocol):
     """Append-only records with retention; read from a time on, optionally following."""
 
     async def start(self) -> None:
@@ -51,7 +51,7 @@ CAUGHT_UP: Record = {"kind": "caught_up"}
 """Yielded once by a following read when the records that already existed are all read."""
 
 
-class LogHistory:
+class LoggedHistory:
     """`History` for the stages and the live page: writes go to the log, reads come from
     an in-memory view that follows the log, so every process sees every stage's records.
 
@@ -59,7 +59,7 @@ class LogHistory:
     workers nobody watches do not spend their CPU re-reading the history stream.
     """
 
-    def __init__(self, log: HistoryLog, backfill: timedelta = timedelta(hours=1)) -> None:
+    def __init__(self, log: RecordLog, backfill: timedelta = timedelta(hours=1)) -> None:
         self.log = log
         self.view = MemoryHistory()
         self.backfill = backfill

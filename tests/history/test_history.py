@@ -13,7 +13,7 @@ import aio_pika
 import pytest
 
 from hub.backends.amqp.broker import AmqpBroker
-from hub.backends.amqp.history import AmqpHistoryLog
+from hub.backends.amqp.history import AmqpRecordLog
 from hub.core.settings import Settings
 from hub.history.log import CAUGHT_UP, Record
 from hub.testing import signing
@@ -64,7 +64,7 @@ async def test_tail_shows_each_event_with_routes_channels_and_outcomes(
     assert {row["id"] for row in listed} == set(final), "the live page's history lacks events"
 
 
-async def _stream_records(history: AmqpHistoryLog, since: datetime) -> list[Record]:
+async def _stream_records(history: AmqpRecordLog, since: datetime) -> list[Record]:
     return [r async for r in history.read(since, follow=False) if r is not CAUGHT_UP]
 
 
@@ -76,7 +76,7 @@ async def test_history_records_leave_in_batches_and_read_back_one_by_one(tmp_pat
     await broker.start()
     since = datetime.now(UTC) - timedelta(seconds=5)
     try:
-        history = AmqpHistoryLog(broker, linger=0.05)
+        history = AmqpRecordLog(broker, linger=0.05)
         await broker.publish_history(json.dumps({"kind": "delivery", "id": "old"}).encode())
         records = [{"kind": "delivery", "id": f"e{n}", "channel": "#a"} for n in range(5)]
         for record in records[:3]:

@@ -29,8 +29,8 @@ PENDING_MAX = 50_000
 """Records kept while RabbitMQ does not take them; beyond this the oldest are dropped."""
 
 
-class AmqpHistoryLog:
-    """`HistoryLog` on the stream: events arrive from `hub.events`, records from `hub.history`.
+class AmqpRecordLog:
+    """`RecordLog` on the stream: events arrive from `hub.events`, records from `hub.history`.
 
     Routing and delivery records are for people (the live page, `hub tail`, `/hub why`), so an
     append never waits for RabbitMQ: records gather for `linger` seconds and go out as one

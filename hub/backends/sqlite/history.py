@@ -1,4 +1,4 @@
-"""The embedded profile's event history: `HistoryLog` records in HUB_DATA_DIR/history.db."""
+"""The embedded profile's event history: `RecordLog` records in HUB_DATA_DIR/history.db."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ CREATE INDEX IF NOT EXISTS history_at ON history (at);
 """
 
 
-class SqliteHistoryLog:
-    """`HistoryLog` in HUB_DATA_DIR/history.db, trimmed to the retention."""
+class SqliteRecordLog:
+    """`RecordLog` in HUB_DATA_DIR/history.db, trimmed to the retention."""
 
     def __init__(self, data_dir: Path, retention: timedelta, poll_interval: float = 0.2) -> None:
         self.db = SqliteDb(data_dir / "history.db", SCHEMA)

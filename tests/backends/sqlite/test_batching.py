@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.backends.sqlite.history import SqliteHistoryLog
+from hub.backends.sqlite.history import SqliteRecordLog
 from hub.backends.sqlite.state import SqliteState
 from hub.core.event import Event
 
@@ -57,7 +57,7 @@ async def test_event_record_reads_back_as_its_cloudevent(tmp_path: Path) -> None
     event = Event(
         id="e1", source="github", type="github.push", time=now, receivedat=now, title="t", data=data
     )
-    log = SqliteHistoryLog(tmp_path, timedelta(days=1))
+    log = SqliteRecordLog(tmp_path, timedelta(days=1))
     await log.start()
     try:
         await log.append_event(event)

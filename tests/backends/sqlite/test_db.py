@@ -38,7 +38,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from hub.core.event import Event
-from hub.backends.sqlite.history import SqliteHistoryLog
+from hub.backends.sqlite.history import SqliteRecordLog
 from hub.backends.sqlite.broker import SqliteBroker
 from hub.backends.sqlite.state import SqliteState
 
@@ -52,7 +52,7 @@ def phase(name):
 
 async def main():
     broker, state = SqliteBroker(data), SqliteState(data)
-    history = SqliteHistoryLog(data, timedelta(days=1))
+    history = SqliteRecordLog(data, timedelta(days=1))
     for part in (broker, state, history):
         await part.start()
     phase("publish")
