@@ -19,7 +19,7 @@ from adapters.payload import (
     web_url,
 )
 from hub.core.errors import BadPayload
-from hub.core.event import Severity
+from hub.core.severity import Severity
 
 STATUSES = ("firing", "resolved")
 MAX_LISTED = 10

@@ -23,7 +23,8 @@ from adapters.payload import (
     timestamp,
 )
 from hub.core.errors import BadPayload, UnsupportedMediaType, VerificationError
-from hub.core.event import Event, Severity
+from hub.core.event import Event
+from hub.core.severity import Severity
 from hub.core.sources import WebhookRequest, body_id
 
 _SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")

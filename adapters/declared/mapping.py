@@ -9,7 +9,8 @@ from typing import Any
 from adapters.declared.model import DeclaredSource, Rule
 from adapters.payload import clip, escape, labels, one_line, slug, string, timestamp, web_url
 from hub.core.errors import BadPayload
-from hub.core.event import Event, Severity
+from hub.core.event import Event
+from hub.core.severity import Severity
 from hub.core.sources import WebhookRequest, body_id
 
 SEVERITIES = frozenset(s.value for s in Severity)

@@ -7,10 +7,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from hub.core.event import Event
-from hub.core.messages import DeadLetter, DeadLetterSession, Delivery, shard_of
-
-__all__ = ["Broker", "DeadLetter", "Delivery", "DeliveryHandler", "EventHandler", "shard_of"]
-
+from hub.core.messages import DeadLetter, DeadLetterSession, Delivery
 
 POISON_DELIVERY_LIMIT = 10
 """Deliveries after which a message that keeps failing its worker is dead-lettered."""

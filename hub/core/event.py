@@ -10,8 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.core import jsonio
 from hub.core.severity import Severity
 
-__all__ = ["CLOUDEVENTS_CONTENT_TYPE", "Event", "Severity"]
-
 CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"
 
 # Our own attributes, carried as CloudEvents extension attributes (lowercase a-z0-9 names).

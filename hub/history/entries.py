@@ -101,7 +101,7 @@ class Filter:
 
 
 def _rank(name: str) -> int:
-    from hub.core.event import Severity
+    from hub.core.severity import Severity
 
     return Severity(name).rank
 

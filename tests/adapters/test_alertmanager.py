@@ -11,7 +11,7 @@ import pytest
 
 from adapters.alertmanager import ADAPTER
 from hub.core.errors import BadPayload, UnsupportedMediaType, VerificationError
-from hub.core.event import Severity
+from hub.core.severity import Severity
 from hub.testing import signing
 from tests.adapter_support import RECEIVED, assert_cloudevent, assert_fields, from_signed
 from tests.paths import FIXTURES

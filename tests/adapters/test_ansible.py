@@ -14,7 +14,8 @@ from adapters.ansible import ADAPTER
 from adapters.registry import SOURCES
 from adapters.slack.render import render, render_reply, view_of
 from hub.core.errors import BadPayload, UnsupportedMediaType, VerificationError
-from hub.core.event import Event, Severity
+from hub.core.event import Event
+from hub.core.severity import Severity
 from hub.core.sources import body_id
 from hub.testing import signing
 from tests.adapter_support import (

@@ -10,7 +10,8 @@ import pytest
 
 from adapters.grafana import ADAPTER, SIGNING_SECRET_ENV, TIMESTAMP_HEADER_ENV
 from hub.core.errors import VerificationError
-from hub.core.event import Event, Severity
+from hub.core.event import Event
+from hub.core.severity import Severity
 from hub.core.sources import WebhookRequest
 from hub.testing import signing
 from tests.adapter_support import RECEIVED, assert_cloudevent, assert_fields, from_signed
