@@ -62,7 +62,7 @@ class Template:
 
 
 BENCH_SENDERS = frozenset({"github", "sentry", "travis", "kapacitor"})
-"""The senders whose fixtures make the load (31 requests: the figures in docs/benchmarks.md)."""
+"""The senders whose fixtures make the load (one request per fixture, cycled)."""
 
 
 def templates(fixtures: Path = FIXTURES) -> list[Template]:
