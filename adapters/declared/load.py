@@ -20,7 +20,7 @@ from adapters.declared.model import (
     VerifyKind,
 )
 from adapters.declared.verify import ALGORITHMS
-from hub.core.yamlnodes import TAG, ConfigFileError, NodeReader, join_path, kind
+from hub.core.yamlnodes import TAG, ConfigFileError, NodeReader, join_path, kind, read_text
 
 __all__ = ["SourcesError", "load_sources", "parse_sources"]
 
@@ -48,12 +48,7 @@ class SourcesError(ConfigFileError):
 
 def load_sources(path: Path, builtin: Collection[str]) -> dict[str, DeclaredSource]:
     """Read and compile the sources file at `path`; SourcesError lists everything wrong with it."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SourcesError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
-    except UnicodeDecodeError as exc:
-        raise SourcesError([f"{path}: not UTF-8 text: {exc.reason}"]) from None
+    text = read_text(path, SourcesError)
     return _Loader(str(path), path.parent, builtin).load(text)
 
 

@@ -21,7 +21,7 @@ from hub.actions.model import (
 )
 from hub.actions.template import EVENT_FIELDS, placeholders
 from hub.core.settings import parse_duration
-from hub.core.yamlnodes import TAG, ConfigFileError, NodeReader, join_path, kind
+from hub.core.yamlnodes import TAG, ConfigFileError, NodeReader, join_path, kind, read_text
 from hub.routes.load import read_match
 
 __all__ = ["ActionTable", "ActionsError", "load_actions", "parse_actions"]
@@ -61,12 +61,7 @@ class ActionsError(ConfigFileError):
 
 def load_actions(path: str | Path) -> ActionTable:
     """Read and compile the actions file at `path`; ActionsError lists everything wrong."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ActionsError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
-    except UnicodeDecodeError as exc:
-        raise ActionsError([f"{path}: not UTF-8 text: {exc.reason}"]) from None
+    text = read_text(path, ActionsError)
     return _Loader(str(path)).load(text, Path(path))
 
 

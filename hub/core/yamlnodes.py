@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TypeVar
 
 import yaml
@@ -29,6 +30,16 @@ class ConfigFileError(ConfigError):
     def __init__(self, errors: list[str]) -> None:
         super().__init__("\n".join(errors))
         self.errors = errors
+
+
+def read_text(path: str | Path, failure: type[ConfigFileError]) -> str:
+    """The UTF-8 text of a config file; `failure` naming the file when it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise failure([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError as exc:
+        raise failure([f"{path}: not UTF-8 text: {exc.reason}"]) from None
 
 
 def join_path(parent: str, key: str) -> str:

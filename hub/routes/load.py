@@ -11,7 +11,7 @@ from pathlib import Path
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from hub.core.settings import parse_duration
-from hub.core.yamlnodes import TAG, ConfigFileError, NodeReader, is_off, join_path, kind
+from hub.core.yamlnodes import TAG, ConfigFileError, NodeReader, is_off, join_path, kind, read_text
 from hub.routes.matching import (
     MATCH_KEYS,
     Block,
@@ -54,12 +54,7 @@ class RoutesError(ConfigFileError):
 
 def load_routes(path: str | Path) -> RouteTable:
     """Read and compile the routes file at `path`; RoutesError lists everything wrong with it."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RoutesError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
-    except UnicodeDecodeError as exc:
-        raise RoutesError([f"{path}: not UTF-8 text: {exc.reason}"]) from None
+    text = read_text(path, RoutesError)
     return _Loader(str(path)).load(text, Path(path))
 
 
