@@ -110,8 +110,8 @@ class Settings(BaseSettings):
     grafana_token: str | None = _secret("HUB_GRAFANA_TOKEN")
     grafana_token_previous: str | None = _secret("HUB_GRAFANA_TOKEN" + PREVIOUS)
     grafana_signing_secret: str | None = _secret("HUB_GRAFANA_SIGNING_SECRET")
-    grafana_signing_secret_previous: str | None = _secret("HUB_GRAFANA_SIGNING_SECRET" + PREVIOUS)
     """Grafana's HMAC secret (contact point: HMAC signature); when set, unsigned posts are 401."""
+    grafana_signing_secret_previous: str | None = _secret("HUB_GRAFANA_SIGNING_SECRET" + PREVIOUS)
     grafana_signing_timestamp_header: str | None = Field(
         None, validation_alias=_env("HUB_GRAFANA_SIGNING_TIMESTAMP_HEADER")
     )
