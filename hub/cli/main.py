@@ -17,6 +17,7 @@ from multidict import CIMultiDict
 from hub.cli.common import fail
 from hub.cli.common import settings as load_cli_settings
 from hub.cli.deadletters import dead_letters
+from hub.cli.incident import incident
 from hub.cli.samples import SAMPLES, sample_request
 from hub.cli.silences import explain_silences, silence
 from hub.cli.tail import tail
@@ -246,5 +247,6 @@ def send_sample(source: str, kind: str | None, url: str | None) -> None:
 
 
 main.add_command(dead_letters)
+main.add_command(incident)
 main.add_command(silence)
 main.add_command(tail)
