@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from hub.chatops.aar import aar
 from hub.chatops.context import ChatOps, Command
 from hub.chatops.reply import Later, Reply, UsageError, code, escape, usage
 from hub.chatops.silences import mute, silences, unmute
@@ -134,6 +135,7 @@ COMMANDS: dict[str, Spec] = {
     "replay": Spec(
         "replay [--reason R] [--since 1h]", "re-route dead letters (admins only)", _replay
     ),
+    "aar": Spec("aar [event-id]", "an incident's timeline in its thread, linking the draft", aar),
 }
 
 
