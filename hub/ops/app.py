@@ -1,4 +1,5 @@
-"""The ops port: /metrics, /healthz, /readyz and the live page (never on the webhook port)."""
+"""The ops port: /metrics, /healthz, /readyz, the live page and incident pages (never on the
+webhook port)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from prometheus_client.aiohttp import make_aiohttp_handler
 
 from hub.core.errors import Degraded
 from hub.history.entries import History
+from hub.history.log import LogHistory
+from hub.ops.incident import add_incident_routes
 from hub.ops.live import Explain, add_live_routes
 from hub.receiver.app import healthz
 from hub.receiver.workers import METRICS_ENV
@@ -53,6 +56,7 @@ def ops_app(
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", make_aiohttp_handler(_registry()))
     add_live_routes(app, history, explain, token)
+    add_incident_routes(app, history.log if isinstance(history, LogHistory) else None)
     return app
 
 

@@ -26,7 +26,7 @@ COOKIE = "hub_ops_session"
 # Probes and Prometheus scrape without credentials, and these paths reveal no event data:
 # only liveness, readiness per dependency and bounded-label counters.
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
-ASSETS = ("app.js", "style.css", "favicon.svg")
+ASSETS = ("app.js", "incident.js", "style.css", "favicon.svg")
 _TYPES = {
     ".js": "text/javascript",
     ".css": "text/css",
@@ -193,6 +193,16 @@ def _guard(token: str) -> Middleware:
 
 def _same(given: str, expected: str) -> bool:
     return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def page_file(name: str) -> web.Response:
+    """A page of web/ as served, with the security headers."""
+    return _file(name, _asset(name))
+
+
+def problem(status: int, code: str, message: str) -> web.Response:
+    """A JSON error body, as every ops API answers."""
+    return _error(status, code, message)
 
 
 def _asset(name: str) -> bytes:
