@@ -75,6 +75,11 @@ def _alert(path: str, tags: dict[str, str], alert_id: str, n: int) -> signing.Si
     return signing.kapacitor(json.dumps(body).encode())
 
 
+def alert_on(tags: dict[str, str], alert_id: str) -> signing.Signed:
+    """A critical Kapacitor alert `alert_id` with these series tags."""
+    return _alert("kapacitor/alert.critical.json", tags, alert_id, 0)
+
+
 def _error(project: str, release: str, issue: str) -> signing.Signed:
     body = _fixture("sentry/event_alert.triggered.json")
     event = body["data"]["event"]

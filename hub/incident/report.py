@@ -84,7 +84,8 @@ class Report:
         """The last deploy or release before the incident, else the last change of any kind."""
         changes = self.changes_before
         shipped = [r for r in changes if r.kind in SHIPPED]
-        return (shipped or list(changes) or [None])[-1]
+        found = shipped or list(changes)
+        return found[-1] if found else None
 
     def to_json(self) -> dict[str, Any]:
         """The report for tools: `hub incident --format json` and the ops page's API."""

@@ -13,7 +13,7 @@ from hub.core.event import Event
 from hub.incident.gather import IncidentNotFound, gather
 from hub.incident.markdown import markdown
 from hub.incident.report import span
-from tests.incident_support import COMMIT, THREADKEY, normalized, script
+from tests.incident_support import COMMIT, THREADKEY, Step, alert_on, normalized, script
 
 ALERT_AT = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 
@@ -158,3 +158,22 @@ async def test_an_unknown_key_is_not_found(
 def test_durations_are_written_as_people_say_them(seconds: int, written: str) -> None:
     """Durations read `5s`, `2m 10s`, `1h 2m`: two units at most."""
     assert span(timedelta(seconds=seconds)) == written
+
+
+async def test_an_alert_naming_no_service_meanwhile_is_kept_for_the_window_alone(
+    history: tuple[SqliteHistoryLog, dict[str, Event]],
+) -> None:
+    """An alert naming no service meanwhile is `same window`; one of another service is not."""
+    log, _ = history
+    at = ALERT_AT + timedelta(minutes=1)
+    loose = Step(
+        "db alert", timedelta(minutes=1), alert_on({"host": "db-1"}, "mem:host=db-1"), True
+    )
+    other = Step("billing", timedelta(minutes=1), alert_on({"service": "billing"}, "mem:b"), False)
+    for step in (loose, other):
+        await log.append_event(normalized(step, ALERT_AT))
+    report = await gather(log, THREADKEY)
+    reasons = {r.event.threadkey: r.reason for r in report.timeline}
+    assert reasons["kapacitor:mem:host=db-1"] == "same window"
+    assert "kapacitor:mem:b" not in reasons
+    assert at < report.end

@@ -115,8 +115,10 @@ class SqliteHistoryLog:
         params: list[Any] = [since.timestamp() if since else 0.0, until.timestamp()]
         params += [len(EVENT_PREFIX), EVENT_PREFIX]
         if containing is not None:
-            sql += " AND instr(body, ?) > 0"
-            params.append(containing)
+            # LIKE is SQLite's fastest scan of the text; `_` and `%` in `containing` only
+            # widen the match, and the caller checks the fields anyway.
+            sql += " AND body LIKE ?"
+            params.append(f"%{containing}%")
         last = 0
         while True:
             rows = await self.db.run(
