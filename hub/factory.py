@@ -16,13 +16,13 @@ from hub.backends.sqlite.db import open_data_dir
 from hub.backends.sqlite.history import SqliteHistoryLog
 from hub.backends.sqlite.state import SqliteState
 from hub.core.broker import Broker
+from hub.core.health import Check
 from hub.core.notify import Notifier, Renderer
 from hub.core.settings import Settings
 from hub.core.sources import SourceAdapter
 from hub.core.state import StateStore
 from hub.history.entries import History, MemoryHistory
 from hub.history.log import HistoryLog, LogHistory
-from hub.ops.app import Check
 from hub.receiver.spool import SpooledBroker, orphan_spools, worker_spool
 
 

@@ -12,7 +12,7 @@ from hub.core.event import Event
 from hub.core.log import get_logger
 from hub.history.log import LogHistory
 from hub.incident.gather import IncidentNotFound, gather
-from hub.incident.kinds import PROBLEMS, kind_of
+from hub.incident.relate import PROBLEMS, kind_of
 from hub.incident.report import Report, clock, span
 
 log = get_logger("hub.chatops")

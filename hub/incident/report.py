@@ -8,9 +8,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hub.core.event import Event
-from hub.incident import kinds
-from hub.incident.kinds import CHANGES, PROBLEMS, SHIPPED
-from hub.incident.relate import Related, Scope, relate
+from hub.incident.relate import (
+    CHANGES,
+    PROBLEMS,
+    SHIPPED,
+    Related,
+    Scope,
+    commits,
+    phrase,
+    relate,
+    resolves,
+)
 
 
 @dataclass(frozen=True)
@@ -22,7 +30,7 @@ class CommitGroup:
 
     def line(self) -> str:
         """`abc1234: merged #42 → build #812 passed → deployed to prod by octocat 14:02`."""
-        words = " → ".join(kinds.phrase(r.event, r.kind) for r in self.steps)
+        words = " → ".join(phrase(r.event, r.kind) for r in self.steps)
         return f"{self.commit[:7]}: {words} {clock(self.steps[-1].event.receivedat)}"
 
 
@@ -67,7 +75,7 @@ class Report:
         found = []
         for item in self.timeline:
             name = item.event.threadkey or item.event.id
-            if item.kind in PROBLEMS and not kinds.resolves(item.event) and name not in seen:
+            if item.kind in PROBLEMS and not resolves(item.event) and name not in seen:
                 seen.add(name)
                 found.append(item)
         return tuple(found)
@@ -119,9 +127,9 @@ def episode(thread: Sequence[Event], anchor: Event) -> tuple[list[Event], Event 
     ordered = sorted({e.id: e for e in (*thread, anchor)}.values(), key=lambda e: e.receivedat)
     at = next(i for i, e in enumerate(ordered) if e.id == anchor.id)
     first = at
-    while first > 0 and not kinds.resolves(ordered[first - 1]):
+    while first > 0 and not resolves(ordered[first - 1]):
         first -= 1
-    stop = next((i + 1 for i in range(at, len(ordered)) if kinds.resolves(ordered[i])), None)
+    stop = next((i + 1 for i in range(at, len(ordered)) if resolves(ordered[i])), None)
     return ordered[first:stop], ordered[stop - 1] if stop is not None else None
 
 
@@ -154,7 +162,7 @@ def _groups(timeline: Sequence[Related]) -> tuple[CommitGroup, ...]:
     """Per commit shared by two or more events, those events; in order of their first."""
     by_commit: dict[str, list[Related]] = {}
     for item in timeline:
-        for sha in kinds.commits(item.event):
+        for sha in commits(item.event):
             steps = by_commit.setdefault(sha, [])
             if item not in steps:
                 steps.append(item)

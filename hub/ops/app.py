@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 
 from aiohttp import web
 from prometheus_client import REGISTRY, CollectorRegistry, multiprocess
 from prometheus_client.aiohttp import make_aiohttp_handler
 
 from hub.core.errors import Degraded
+from hub.core.health import Check
 from hub.history.entries import History
 from hub.history.log import LogHistory
 from hub.ops.incident import add_incident_routes
@@ -20,9 +21,6 @@ from hub.receiver.app import healthz
 from hub.receiver.workers import METRICS_ENV
 
 __all__ = ["Check", "Explain", "ops_app"]
-
-Check = Callable[[], Awaitable[None]]
-"""A readiness check: returns when healthy, raises with a readable message when not."""
 
 
 def ops_app(
