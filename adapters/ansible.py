@@ -9,6 +9,7 @@ from typing import Any
 
 from adapters.payload import (
     clip,
+    commit_sha,
     escape,
     human_duration,
     labels,
@@ -29,7 +30,6 @@ from hub.core.sources import WebhookRequest, body_id
 
 _SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
 _RUN_ID = re.compile(r"[A-Za-z0-9._:-]{1,100}")
-_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _STATUS = {"running", "passed", "failed"}
 _SEVERITY = {"running": Severity.INFO, "passed": Severity.SUCCESS, "failed": Severity.ERROR}
 RECAP = ("ok", "changed", "failures", "unreachable", "skipped", "rescued", "ignored")
@@ -197,8 +197,7 @@ def _failure_line(failure: dict[str, str]) -> str:
 
 
 def _commit(run: dict[str, Any]) -> str | None:
-    commit = (string(obj(run.get("git")).get("commit")) or "").lower()
-    return commit if _COMMIT.fullmatch(commit) else None
+    return commit_sha(obj(run.get("git")).get("commit"))
 
 
 def _count(value: Any) -> int:

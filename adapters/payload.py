@@ -248,6 +248,17 @@ def number_text(value: float) -> str:
     return str(int(value)) if value.is_integer() else f"{value:.3f}".rstrip("0")
 
 
+_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_NO_COMMIT = frozenset({"0" * 40, "0" * 64})
+
+
+def commit_sha(value: Any) -> str | None:
+    """A full git commit SHA (40 or 64 hex digits) in lowercase; None for anything else,
+    including a short SHA and the all-zero SHA GitHub sends for a deleted ref."""
+    text = (string(value) or "").strip().lower()
+    return text if _COMMIT.fullmatch(text) and text not in _NO_COMMIT else None
+
+
 def labels(pairs: dict[str, str | None]) -> dict[str, str]:
     """The label map without absent or blank values."""
     return {key: value for key, value in pairs.items() if value is not None and value.strip()}

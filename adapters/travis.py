@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from adapters.payload import (
     clip,
+    commit_sha,
     escape,
     first_line,
     form_unquote,
@@ -116,7 +117,7 @@ class TravisAdapter:
                     "build_type": string(build.get("type")),
                     "pull_request_number": pr_number,
                     "tag": string(build.get("tag")),
-                    "commit": commit[:7] if commit else None,
+                    "commit": commit_sha(commit),
                     "status_message": status,
                     "duration": human_duration(duration) if duration is not None else None,
                     "duration_seconds": number_text(duration) if duration is not None else None,

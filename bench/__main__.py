@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bench import burst, e2e, ingest, memory, peer, report, routing, scaleout
+from bench import burst, e2e, incident, ingest, memory, peer, report, routing, scaleout
 from bench.stats import medians, save
 
 
@@ -36,6 +36,7 @@ class Plan:
     peer_rate: float
     routing_seconds: float
     half_rate: bool
+    incident_events: int
 
 
 FULL = Plan(
@@ -52,8 +53,9 @@ FULL = Plan(
     50,
     2,
     True,
+    70_000,
 )
-SMOKE = Plan(1, 1, (20,), ("embedded",), 30, 15, ("embedded",), (1,), 40, 10, 20, 0.05, False)
+SMOKE = Plan(1, 1, (20,), ("embedded",), 30, 15, ("embedded",), (1,), 40, 10, 20, 0.05, False, 2000)
 
 
 async def _routing(plan: Plan) -> dict[str, Any]:
@@ -85,6 +87,9 @@ def scenarios(plan: Plan) -> dict[str, Callable[[], Awaitable[dict[str, Any]]]]:
             list(plan.scale_counts), plan.scale_events, plan.scale_channels, plan.runs
         ),
         "peer": lambda: peer.run(plan.seconds, plan.runs, plan.peer_rate),
+        "incident": lambda: incident.run(
+            plan.incident_events, max(plan.runs, 5) if plan.runs > 1 else 1
+        ),
     }
 
 

@@ -18,6 +18,7 @@ from hub.backends.sqlite.db import open_data_dir
 from hub.backends.sqlite.history import SqliteRecordLog
 from hub.backends.sqlite.state import SqliteState
 from hub.core.broker import Broker
+from hub.core.health import Check
 from hub.core.notify import Notifier, Renderer
 from hub.core.reloading import Reloading
 from hub.core.settings import Settings
@@ -25,7 +26,6 @@ from hub.core.sources import SourceAdapter
 from hub.core.state import StateStore
 from hub.history.entries import History, MemoryHistory
 from hub.history.log import LoggedHistory, RecordLog
-from hub.ops.app import Check
 from hub.receiver.spool import SpooledBroker, orphan_spools, worker_spool
 
 

@@ -25,13 +25,14 @@ from hub.chatops.context import ChatOps
 from hub.chatops.http import add_chatops_routes
 from hub.core.errors import Degraded
 from hub.core.event import Event
+from hub.core.health import Check
 from hub.core.log import get_logger
 from hub.core.outage import EngineGate
 from hub.core.settings import parse_hostport
 from hub.deliverer.stage import Deliverer
 from hub.factory import Parts
 from hub.history.entries import Explanation
-from hub.ops.app import Check, Explain, ops_app
+from hub.ops.app import Explain, ops_app
 from hub.receiver.app import Receiver, public_app
 from hub.receiver.dedup import DedupPublisher
 from hub.receiver.workers import IngestWorkers, say_listening, watch_parent
@@ -275,5 +276,6 @@ def chatops_for(
         renderer=parts.render,
         sources=tuple(parts.sources),
         previous_signing_secret=settings.slack_signing_secret_previous,
+        ops_url=settings.ops_url,
         actions=actions,
     )

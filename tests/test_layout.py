@@ -21,6 +21,7 @@ LAYERS: dict[str, int] = {
     "hub.receiver": 3,
     "hub.router": 3,
     "hub.deliverer": 3,
+    "hub.incident": 3,
     "hub.chatops": 4,
     "hub.ops": 4,
     "hub.factory": 5,

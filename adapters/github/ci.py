@@ -12,7 +12,7 @@ from adapters.github.delivery import (
     short,
     words,
 )
-from adapters.payload import Summary, escape, link
+from adapters.payload import Summary, commit_sha, escape, link
 from hub.core.severity import Severity
 
 _ERROR = frozenset({"failure", "timed_out", "startup_failure", "error"})
@@ -50,7 +50,7 @@ def _ran(d: Delivery, item: Node, thing: str, branch: str | None) -> Summary:
         time=first_time(
             item["completed_at"], item["updated_at"], item["started_at"], item["created_at"]
         ),
-        labels={"status": status, "conclusion": conclusion},
+        labels={"status": status, "conclusion": conclusion, "commit": commit_sha(sha)},
     )
 
 
@@ -135,7 +135,12 @@ def deployment(d: Delivery) -> Summary:
         text=escape(short(description, 500)) if description else "",
         url=next((url for node in urls if (url := node.as_url())), d.repo_url),
         time=first_time(status["updated_at"], status["created_at"], dep["updated_at"]),
-        labels={"environment": env, "ref": ref, "task": dep["task"].as_str()},
+        labels={
+            "environment": env,
+            "ref": ref,
+            "task": dep["task"].as_str(),
+            "commit": commit_sha(dep["sha"].value),
+        },
     )
 
 
@@ -152,5 +157,5 @@ def status(d: Delivery) -> Summary:
         text=escape(short(description, 500)) if description else "",
         url=d.body["target_url"].as_url() or d.body["commit"]["html_url"].as_url(),
         time=first_time(d.body["updated_at"], d.body["created_at"]),
-        labels={"context": context},
+        labels={"context": context, "commit": commit_sha(sha)},
     )

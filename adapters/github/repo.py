@@ -15,7 +15,7 @@ from adapters.github.delivery import (
     short,
     words,
 )
-from adapters.payload import Summary, escape, link
+from adapters.payload import Summary, commit_sha, escape, link
 
 _RELEASE_ACTIONS = {"released": "published {}", "prereleased": "published pre-{}"}
 _MAX_COMMITS = 10
@@ -63,7 +63,12 @@ def push(d: Delivery) -> Summary:
         url=d.body["compare"].as_url() or d.repo_url,
         branch=name if kind == "branch" else None,
         time=first_time(d.body["head_commit"]["timestamp"], d.body["repository"]["pushed_at"]),
-        labels={"ref_type": kind, "tag": name if kind == "tag" else None, "forced": flag(forced)},
+        labels={
+            "ref_type": kind,
+            "tag": name if kind == "tag" else None,
+            "forced": flag(forced),
+            "commit": commit_sha(d.body["after"].value),
+        },
     )
 
 

@@ -13,7 +13,7 @@ from adapters.github.delivery import (
     phrase,
     words,
 )
-from adapters.payload import Summary, escape
+from adapters.payload import Summary, commit_sha, escape
 from hub.core.severity import Severity
 
 _PR_ACTIONS = {
@@ -73,6 +73,8 @@ def _about_pull_request(d: Delivery, pr: Node) -> tuple[Summary, str]:
             "draft": flag(pr["draft"].as_bool()),
             "merged": flag(merged),
             "labels": label_names(pr),
+            "commit": commit_sha(pr["head"]["sha"].value),
+            "merge_commit": commit_sha(pr["merge_commit_sha"].value) if merged else None,
         },
     )
     return summary, "a pull request" if number is None else f"pull request #{number}"

@@ -6,7 +6,18 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from adapters.payload import Summary, clip, escape, obj, seq, slug, string, timestamp, web_url
+from adapters.payload import (
+    Summary,
+    clip,
+    commit_sha,
+    escape,
+    obj,
+    seq,
+    slug,
+    string,
+    timestamp,
+    web_url,
+)
 from hub.core.severity import Severity
 
 _LEVEL_SEVERITY = {"fatal": Severity.CRITICAL, "error": Severity.ERROR, "warning": Severity.WARNING}
@@ -109,6 +120,7 @@ def _event(resource: str, action: str, data: dict[str, Any]) -> Summary:
             "environment": environment,
             "level": level,
             "release": release,
+            "commit": commit_sha(release),
             "platform": string(event.get("platform")),
             "culprit": culprit,
             "triggered_rule": rule,

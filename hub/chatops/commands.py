@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from hub.chatops.aar import aar
 from hub.chatops.actions import run_command
 from hub.chatops.context import ChatOps, Command
 from hub.chatops.reply import Later, Reply, UsageError, code, escape, usage
@@ -141,6 +142,7 @@ COMMANDS: dict[str, Spec] = {
         "alone, list them",
         run_command,
     ),
+    "aar": Spec("aar [event-id]", "an incident's timeline in its thread, linking the draft", aar),
 }
 
 

@@ -71,6 +71,8 @@ class ChatOps:
     renderer: Renderer
     sources: tuple[str, ...] = ()
     previous_signing_secret: str | None = None
+    ops_url: str | None = None
+    """HUB_OPS_URL: where people reach the ops port; `/hub aar` links the draft there."""
     """SLACK_SIGNING_SECRET_PREVIOUS: also accepted while a rotation is under way."""
     actions: ActionRunner | None = None
     """None: no actions.yaml, so `/hub run` and run buttons say so."""

@@ -19,6 +19,7 @@ from hub.actions.reload import DEFAULT_PATH as DEFAULT_ACTIONS
 from hub.cli.common import fail
 from hub.cli.common import settings as load_cli_settings
 from hub.cli.deadletters import dead_letters
+from hub.cli.incident import incident
 from hub.cli.samples import SAMPLES, sample_request
 from hub.cli.silences import explain_silences, silence
 from hub.cli.sources import find_source, sources
@@ -31,7 +32,7 @@ from hub.routes.load import load_routes
 from hub.routes.quiet import QuietHours
 
 ENV_HELP = """
-Environment (see README for all): HUB_ROUTES, HUB_LISTEN, HUB_OPS_LISTEN, HUB_DATA_DIR,
+Environment (see README for all): HUB_ROUTES, HUB_LISTEN, HUB_OPS_LISTEN, HUB_OPS_URL, HUB_DATA_DIR,
 HUB_BROKER_URL, HUB_STATE_URL, SLACK_BOT_TOKEN, HUB_SLACK_API_URL, HUB_GITHUB_SECRET,
 HUB_SENTRY_CLIENT_SECRET, HUB_TRAVIS_PUBLIC_KEY, HUB_KAPACITOR_TOKEN, HUB_ANSIBLE_SECRET (each
 secret also as <VAR>_PREVIOUS while it is rotated; set but empty is an error), HUB_SOURCES,
@@ -307,6 +308,7 @@ def declared_sample(source: str, settings: Settings) -> tuple[dict[str, str], by
 
 
 main.add_command(dead_letters)
+main.add_command(incident)
 main.add_command(silence)
 main.add_command(sources)
 main.add_command(tail)

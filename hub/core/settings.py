@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     """Thread-parent edits (chat.update) a minute per deliverer process; Slack's Tier 3."""
     ops_token: str | None = _secret("HUB_OPS_TOKEN")
     ops_token_previous: str | None = _secret("HUB_OPS_TOKEN" + PREVIOUS)
+    ops_url: str | None = Field(None, validation_alias=_env("HUB_OPS_URL"))
+    """The ops port's address as people reach it (behind a proxy, say); Slack links to it."""
     github_secret: str | None = _secret("HUB_GITHUB_SECRET")
     github_secret_previous: str | None = _secret("HUB_GITHUB_SECRET" + PREVIOUS)
     sentry_client_secret: str | None = _secret("HUB_SENTRY_CLIENT_SECRET")
@@ -236,6 +238,13 @@ class Settings(BaseSettings):
     def _amqp(cls, value: str | None) -> str | None:
         if value and not value.startswith(("amqp://", "amqps://")):
             raise ValueError(f"{value.split('@')[-1]!r} is not an amqp:// or amqps:// URL")
+        return value or None
+
+    @field_validator("ops_url")
+    @classmethod
+    def _web_url(cls, value: str | None) -> str | None:
+        if value and not re.fullmatch(r"https?://[^\s<>|]+", value):
+            raise ValueError(f"{value!r} is not an http:// or https:// URL")
         return value or None
 
     @field_validator("state_url")

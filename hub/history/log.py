@@ -46,6 +46,15 @@ class RecordLog(Protocol):
     def read(self, since: datetime | None, follow: bool) -> AsyncIterator[Record]:
         """Records from `since` (None: all kept), then new ones as they come if `follow`."""
 
+    def events(
+        self, since: datetime | None, until: datetime, containing: str | None = None
+    ) -> AsyncIterator[Event]:
+        """The events received from about `since` (None: all kept) to `until`, oldest first.
+
+        Bounds are coarse (the caller checks `receivedat`); with `containing`, only events
+        whose stored JSON holds that text, a cheap pre-filter (the caller checks the fields).
+        """
+
 
 CAUGHT_UP: Record = {"kind": "caught_up"}
 """Yielded once by a following read when the records that already existed are all read."""

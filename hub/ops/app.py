@@ -1,25 +1,26 @@
-"""The ops port: /metrics, /healthz, /readyz and the live page (never on the webhook port)."""
+"""The ops port: /metrics, /healthz, /readyz, the live page and incident pages (never on the
+webhook port)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 
 from aiohttp import web
 from prometheus_client import REGISTRY, CollectorRegistry, multiprocess
 from prometheus_client.aiohttp import make_aiohttp_handler
 
 from hub.core.errors import Degraded
+from hub.core.health import Check
 from hub.history.entries import History
+from hub.history.log import LoggedHistory
+from hub.ops.incident import add_incident_routes
 from hub.ops.live import Explain, add_live_routes
 from hub.receiver.app import healthz
 from hub.receiver.workers import METRICS_ENV
 
 __all__ = ["Check", "Explain", "ops_app"]
-
-Check = Callable[[], Awaitable[None]]
-"""A readiness check: returns when healthy, raises with a readable message when not."""
 
 
 def ops_app(
@@ -53,6 +54,7 @@ def ops_app(
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", make_aiohttp_handler(_registry()))
     add_live_routes(app, history, explain, tokens)
+    add_incident_routes(app, history.log if isinstance(history, LoggedHistory) else None)
     return app
 
 

@@ -28,7 +28,7 @@ COOKIE = "hub_ops_session"
 # Probes and Prometheus scrape without credentials, and these paths reveal no event data:
 # only liveness, readiness per dependency and bounded-label counters.
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
-ASSETS = ("app.js", "style.css", "favicon.svg")
+ASSETS = ("app.js", "incident.js", "style.css", "favicon.svg")
 _TYPES = {
     ".js": "text/javascript",
     ".css": "text/css",
@@ -228,6 +228,16 @@ def _one_of(given: str, expected: Iterable[str]) -> str | None:
         if raw and hmac.compare_digest(raw, value.encode("utf-8", "surrogatepass")):
             found = value
     return found
+
+
+def page_file(name: str) -> web.Response:
+    """A page of web/ as served, with the security headers."""
+    return _file(name, _asset(name))
+
+
+def problem(status: int, code: str, message: str) -> web.Response:
+    """A JSON error body, as every ops API answers."""
+    return _error(status, code, message)
 
 
 def _asset(name: str) -> bytes:

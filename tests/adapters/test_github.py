@@ -94,9 +94,15 @@ class Expected:
 
 
 PR_TITLE = "Update the README with new information."
-PR_LABELS = {"head_branch": "changes", "draft": "false", "labels": "bug"}
-CHECK_LABELS = {"check": "Octocoders-linter", "status": "completed"}
-RUN_LABELS = {"workflow": "test", "status": "completed", "trigger": "repository_dispatch"}
+PR_HEAD = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
+PR_LABELS = {"head_branch": "changes", "draft": "false", "labels": "bug", "commit": PR_HEAD}
+CHECK_LABELS = {"check": "Octocoders-linter", "status": "completed", "commit": PR_HEAD}
+RUN_LABELS = {
+    "workflow": "test",
+    "status": "completed",
+    "trigger": "repository_dispatch",
+    "commit": "3484a3fb816e0859fd6e1cea078d76385ff50625",
+}
 EXPECTED = {
     "check_run.completed-failure.json": Expected(
         type="github.check_run.completed",
@@ -143,7 +149,12 @@ EXPECTED = {
         branch=None,
         url=f"https://github.com/{REPO}",
         title=f"Deployment of master to production succeeded in {REPO}",
-        labels={"environment": "production", "ref": "master", "task": "deploy"},
+        labels={
+            "environment": "production",
+            "ref": "master",
+            "task": "deploy",
+            "commit": "f95f852bd8fca8fcc58a9a2d6c842781e32a215e",
+        },
         time="2019-05-15T15:20:55Z",
     ),
     "issue_comment.created.json": Expected(
@@ -192,7 +203,8 @@ EXPECTED = {
         branch="master",
         url=f"https://github.com/{REPO}/pull/2",
         title=f"Codertocat merged pull request #2 in {REPO}: {PR_TITLE}",
-        labels=PR_LABELS | {"merged": "true"},
+        labels=PR_LABELS
+        | {"merged": "true", "merge_commit": "c4295bd74fb0f4fda03689c3df3f2803b658fd85"},
         time="2019-05-15T15:21:18Z",
     ),
     "pull_request.opened.json": Expected(
@@ -240,7 +252,11 @@ EXPECTED = {
         branch="master",
         url=f"https://github.com/{REPO}/commit/6113728f27ae82c7b1a177c8d03f9e96e0adf246",
         title=f"Codertocat created branch master in {REPO} with 1 commit",
-        labels={"ref_type": "branch", "forced": "false"},
+        labels={
+            "ref_type": "branch",
+            "forced": "false",
+            "commit": "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
+        },
         time="2019-05-15T15:19:25Z",
     ),
     "release.published.json": Expected(

@@ -395,6 +395,23 @@ def test_error_event_threads_with_its_issue() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("release", "commit"),
+    [
+        ("9F0C2B1E4D3A5F6B7C8D9E0F1A2B3C4D5E6F7A8B", "9f0c2b1e4d3a5f6b7c8d9e0f1a2b3c4d5e6f7a8b"),
+        ("front-end@2.4.1", None),
+        ("9f0c2b1", None),
+    ],
+)
+def test_event_release_that_is_a_sha_is_its_commit(release: str, commit: str | None) -> None:
+    """An event whose release is a full commit SHA carries it as `labels.commit`, else none."""
+    alert = json.loads(payload("event_alert.triggered.json"))
+    alert["data"]["event"]["release"] = release
+    event = ADAPTER.normalize(request(json.dumps(alert).encode(), resource="event_alert"))
+    assert event.labels["release"] == release
+    assert event.labels.get("commit") == commit
+
+
 def test_comment_threads_with_its_issue_and_escapes_text() -> None:
     """A comment hook threads with its issue and carries the comment escaped for mrkdwn."""
     body = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
@@ -27,6 +27,10 @@ BATCH_MAX = 1000
 """At most this many records in one message."""
 PENDING_MAX = 50_000
 """Records kept while RabbitMQ does not take them; beyond this the oldest are dropped."""
+SKEW = timedelta(minutes=5)
+"""`events` starts the stream this much before `since` and reads this far past `until`: the
+stream's own timestamps are when RabbitMQ stored an event, a little after hub received it
+(longer for one that waited in the receiver's spool)."""
 
 
 class AmqpRecordLog:
@@ -125,3 +129,40 @@ class AmqpRecordLog:
             # has been seen to hang, and a reader must never hold up a shutdown.
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(connection.close(), CLOSE_TIMEOUT)
+
+    async def events(
+        self, since: datetime | None, until: datetime, containing: str | None = None
+    ) -> AsyncIterator[Event]:
+        """The stream's events from `since`, until one received past `until` (or the stream is
+        read to its end); `containing` is looked for in the bytes before any parsing."""
+        needle = containing.encode() if containing is not None else None
+        connection = await aio_pika.connect(self.broker.url)
+        try:
+            channel = await connection.channel()
+            await channel.set_qos(prefetch_count=500)
+            queue = await channel.get_queue(self.broker.topology.events_log, ensure=False)
+            inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+            offset: datetime | str = since - SKEW if since is not None else "first"
+            await queue.consume(inbox.put, arguments={"x-stream-offset": offset})
+            while True:
+                try:
+                    message = await asyncio.wait_for(inbox.get(), IDLE)
+                except TimeoutError:
+                    return
+                await message.ack()
+                if message.content_type != CLOUDEVENTS_CONTENT_TYPE:
+                    continue
+                # An event message is stamped with its receivedat (see AmqpBroker.publish).
+                stamp = message.timestamp
+                if stamp is not None and _aware(stamp) > until + SKEW:
+                    return
+                if needle is not None and needle not in message.body:
+                    continue
+                yield Event.from_json_bytes(message.body)
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(connection.close(), CLOSE_TIMEOUT)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from hub.backends.sqlite.db import SqliteDb, Statement
 from hub.core import jsonio
@@ -26,6 +26,10 @@ CREATE TABLE IF NOT EXISTS history (
 );
 CREATE INDEX IF NOT EXISTS history_at ON history (at);
 """
+EVENT_PREFIX = '{"kind":"event","event":'
+"""How every event record's body starts (see `append_event`)."""
+EVENTS_PAGE = 500
+"""Rows `events` reads at a time: its memory stays bounded by a page of payloads."""
 
 
 class SqliteRecordLog:
@@ -46,19 +50,24 @@ class SqliteRecordLog:
         await self.db.close()
 
     async def append_event(self, event: Event) -> None:
-        """The event itself, payload included, as the first record of its history."""
+        """The event itself, payload included, as the first record of its history, kept at the
+        time it was received (what `events` and `read(since)` select by)."""
         # Spliced rather than dumped as a record: the payload is the bulk of the bytes, and the
         # standard library's encoder took longer over it than the rest of the SQLite write.
-        await self._insert(b'{"kind":"event","event":' + event.to_json_bytes() + b"}")
+        body = EVENT_PREFIX.encode() + event.to_json_bytes() + b"}"
+        await self._insert(body, event.receivedat.timestamp())
 
     async def append(self, record: Record) -> None:
         """Insert (group commit); every 1,000th append also trims past the retention."""
         await self._insert(jsonio.dumps(record))
 
-    async def _insert(self, body: bytes) -> None:
+    async def _insert(self, body: bytes, at: float | None = None) -> None:
         now = time.time()
         statements: list[Statement] = [
-            ("INSERT INTO history (at, body) VALUES (?, ?)", (now, body.decode()))
+            (
+                "INSERT INTO history (at, body) VALUES (?, ?)",
+                (now if at is None else at, body.decode()),
+            )
         ]
         self._appends += 1
         if self._appends % 1000 == 0:
@@ -82,7 +91,7 @@ class SqliteRecordLog:
             (start, last),
         )
         for (body,) in rows:
-            yield json.loads(body)
+            yield jsonio.loads(body)
         if follow:
             yield CAUGHT_UP
         while follow:
@@ -92,4 +101,31 @@ class SqliteRecordLog:
             )
             for seq, body in rows:
                 last = seq
-                yield json.loads(body)
+                yield jsonio.loads(body)
+
+    async def events(
+        self, since: datetime | None, until: datetime, containing: str | None = None
+    ) -> AsyncIterator[Event]:
+        """Event records by their `at` (when received), a page at a time; `containing` is
+        searched by SQLite itself, so the rows it rules out are never parsed."""
+        sql = (
+            "SELECT seq, body FROM history WHERE seq > ? AND at >= ? AND at <= ?"
+            " AND substr(body, 1, ?) = ?"
+        )
+        params: list[Any] = [since.timestamp() if since else 0.0, until.timestamp()]
+        params += [len(EVENT_PREFIX), EVENT_PREFIX]
+        if containing is not None:
+            # LIKE is SQLite's fastest scan of the text; `_` and `%` in `containing` only
+            # widen the match, and the caller checks the fields anyway.
+            sql += " AND body LIKE ?"
+            params.append(f"%{containing}%")
+        last = 0
+        while True:
+            rows = await self.db.run(
+                self.db.query, sql + " ORDER BY seq LIMIT ?", (last, *params, EVENTS_PAGE)
+            )
+            for seq, body in rows:
+                last = seq
+                yield Event.from_cloudevent(jsonio.loads(body)["event"])
+            if len(rows) < EVENTS_PAGE:
+                return

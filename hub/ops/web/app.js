@@ -232,6 +232,15 @@ function renderDetail(detail) {
   $("detail-body").replaceChildren(
     el("p", { class: "detail-title" }, e.title),
     el("p", {}, chip("status", detail.status), " ", link),
+    el(
+      "p",
+      {},
+      el(
+        "a",
+        { id: "incident-link", class: "incident-link", href: `incident?key=${encodeURIComponent(e.id)}` },
+        "Incident timeline and after-action draft →",
+      ),
+    ),
     section(
       "Event",
       fields([
