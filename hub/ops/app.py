@@ -20,7 +20,7 @@ from hub.ops.live import Explain, add_live_routes
 from hub.receiver.app import healthz
 from hub.receiver.workers import METRICS_ENV
 
-__all__ = ["Check", "Explain", "ops_app"]
+__all__ = ["Explain", "ops_app"]
 
 
 def ops_app(
