@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run          run hub (all stages, one process) with ./routes.yaml"
 	@echo "make test         start RabbitMQ/Redis if needed, then the whole test suite"
-	@echo "make test-faults  engine-fault scenarios: Redis cut, RabbitMQ nacks, a full disk (minutes)"
+	@echo "make test-faults  engine faults: Redis cut and failover, RabbitMQ nacks and a cluster node lost, a full disk (minutes)"
 	@echo "make test-quick   unit tests only (no services, ~seconds)"
 	@echo "make check        ruff, mypy --strict, then make test"
 	@echo "make fmt          ruff format + autofix"

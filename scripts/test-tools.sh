@@ -3,7 +3,8 @@
 # docker-compose (the Compose file schema), haproxy -c, promtool (alert rules), chromium (the
 # live-page browser test, through Playwright with executable_path=/usr/bin/chromium, never
 # `playwright install`), strace (which SQLite commits fsync, tests/backends/sqlite/test_db.py) and
-# python3-apt (Ansible's apt module in check mode). Idempotent: does nothing when all are
+# python3-apt (Ansible's apt module in check mode), rabbitmq-server and redis-server (the cluster
+# and Sentinel fault tests start nodes of their own). Idempotent: does nothing when all are
 # there. The PyPI validators come with the `dev` extra.
 set -euo pipefail
 
@@ -14,6 +15,8 @@ declare -A tool_package=(
   [promtool]=prometheus
   [chromium]=chromium
   [strace]=strace
+  [rabbitmq-server]=rabbitmq-server
+  [redis-server]=redis-server
 )
 
 missing=()

@@ -14,6 +14,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from hub.core.errors import ConfigError
+from hub.core.urls import broker_urls, is_sentinel_url, parse_sentinel_url
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -236,8 +237,8 @@ class Settings(BaseSettings):
     @field_validator("broker_url")
     @classmethod
     def _amqp(cls, value: str | None) -> str | None:
-        if value and not value.startswith(("amqp://", "amqps://")):
-            raise ValueError(f"{value.split('@')[-1]!r} is not an amqp:// or amqps:// URL")
+        if value:
+            broker_urls(value)  # one node, or several separated by commas
         return value or None
 
     @field_validator("ops_url")
@@ -250,8 +251,13 @@ class Settings(BaseSettings):
     @field_validator("state_url")
     @classmethod
     def _redis(cls, value: str | None) -> str | None:
-        if value and not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError(f"{value.split('@')[-1]!r} is not a redis:// URL")
+        if value and is_sentinel_url(value):
+            parse_sentinel_url(value)
+        elif value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(
+                f"{value.split('@')[-1]!r} is not a redis://, rediss://, unix:// or "
+                "redis+sentinel:// URL"
+            )
         return value or None
 
     @field_validator("travis_public_key", "travis_public_key_previous")

@@ -26,6 +26,7 @@ from adapters.registry import SOURCES
 from hub.cli.main import main as cli_main
 from hub.core.errors import ConfigError
 from hub.core.settings import load_settings
+from hub.core.urls import broker_urls
 from hub.receiver.app import healthz
 from hub.service import STAGES
 from tests.paths import REPO
@@ -213,7 +214,9 @@ def test_compose_file_passes_the_compose_schema(tmp_path: Path) -> None:
     shutil.copy(DEPLOY / "compose.yaml", tmp_path / "deploy")
     env = (DEPLOY / "hub.env.example").read_text()
     env_file = tmp_path / "deploy" / "hub.env"
-    env_file.write_text(env.replace("\nRABBITMQ_PASSWORD=\n", "\nRABBITMQ_PASSWORD=s3cret\n"))
+    env = env.replace("\nRABBITMQ_PASSWORD=\n", "\nRABBITMQ_PASSWORD=s3cret\n")
+    env = env.replace("\nRABBITMQ_ERLANG_COOKIE=\n", "\nRABBITMQ_ERLANG_COOKIE=c00kie\n")
+    env_file.write_text(env)
     out = run(
         tool("docker-compose"),
         "-f",
@@ -227,7 +230,10 @@ def test_compose_file_passes_the_compose_schema(tmp_path: Path) -> None:
     resolved = yaml.safe_load(out)
     assert set(resolved["services"]) >= {"prometheus", "grafana", "receiver", "webhooks"}
     broker = resolved["services"]["router"]["environment"]["HUB_BROKER_URL"]
-    assert broker == "amqp://hub:s3cret@rabbitmq:5672/"
+    assert broker_urls(broker) == [f"amqp://hub:s3cret@rabbitmq-{n}:5672/" for n in (1, 2, 3)]
+    for n in (1, 2, 3):
+        erl_args = resolved["services"][f"rabbitmq-{n}"]["environment"]
+        assert erl_args["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"] == "-setcookie c00kie"
 
 
 @pytest.mark.parametrize("example", ["hub.env.example", "k8s/secrets.env.example"])
@@ -272,12 +278,23 @@ def test_compose_refuses_to_start_without_a_rabbitmq_password(tmp_path: Path) ->
 
 
 def test_compose_runs_two_of_each_stage_with_durable_engines() -> None:
-    """Two receivers, routers and deliverers; RabbitMQ and Redis (AOF on) keep data in volumes."""
+    """Two receivers, routers and deliverers; a 3-node RabbitMQ cluster and Redis (AOF on) keep
+    data in volumes, and every stage waits for all three nodes."""
     services = compose()["services"]
     for stage in STAGES:
         assert services[stage]["deploy"]["replicas"] == 2
-    assert "rabbitmq-data:/var/lib/rabbitmq" in services["rabbitmq"]["volumes"]
-    assert "management" in services["rabbitmq"]["image"]
+        for n in (1, 2, 3):
+            assert services[stage]["depends_on"][f"rabbitmq-{n}"]["condition"] == "service_healthy"
+    cluster_conf = (DEPLOY / "rabbitmq" / "rabbitmq.conf").read_text()
+    for n in (1, 2, 3):
+        rabbit = services[f"rabbitmq-{n}"]
+        assert rabbit["hostname"] == f"rabbitmq-{n}"
+        assert f"rabbitmq-{n}-data:/var/lib/rabbitmq" in rabbit["volumes"]
+        assert (
+            "./rabbitmq/rabbitmq.conf:/etc/rabbitmq/conf.d/20-cluster.conf:ro" in rabbit["volumes"]
+        )
+        assert "management" in rabbit["image"]
+        assert f"classic_config.nodes.{n} = rabbit@rabbitmq-{n}" in cluster_conf
     assert "redis-data:/data" in services["redis"]["volumes"]
     assert services["redis"]["command"][1:3] == ["--appendonly", "yes"]
     assert "../routes.yaml:/etc/hub/routes/routes.yaml:ro" in services["router"]["volumes"]

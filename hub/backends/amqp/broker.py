@@ -30,10 +30,14 @@ from hub.core.event import CLOUDEVENTS_CONTENT_TYPE, Event
 from hub.core.log import get_logger
 from hub.core.messages import DeadLetter, DeadLetterSession, Delivery, shard_of
 from hub.core.metrics import QUEUE_LAG
+from hub.core.urls import broker_urls, without_credentials
 
 log = get_logger("hub.amqp")
 
 PERSISTENT = int(aio_pika.DeliveryMode.PERSISTENT)
+
+CONNECT_TIMEOUT = 5.0
+"""Seconds to wait for one RabbitMQ node to answer a connect before trying the next."""
 
 CONFIRM_TIMEOUT = 10.0
 """Seconds a publish waits for RabbitMQ's confirm before the broker counts as unavailable."""
@@ -87,6 +91,8 @@ class AmqpBroker:
         prefetch: int = 64,
     ) -> None:
         self.url = url
+        self.urls = broker_urls(url)
+        self._node = 0  # the index in `urls` of the node connected to (or to try first)
         self.topology = Topology(prefix, shards)
         self.retention = retention
         self.prefetch = prefetch
@@ -111,7 +117,7 @@ class AmqpBroker:
         # A plain connection and our own supervisor rather than connect_robust: after some
         # broker restarts robust connections come back without their consumers. Here every
         # reconnect re-declares the topology and re-creates every consumer, always.
-        connection = await aio_pika.connect(self.url, client_properties={"connection_name": "hub"})
+        connection = await self.open_connection()
         try:
             publish = await connection.channel(publisher_confirms=True, on_return_raises=True)
             await self._declare(publish)
@@ -125,12 +131,36 @@ class AmqpBroker:
         self._lost.clear()
         connection.close_callbacks.add(lambda *_: self._lost.set())
 
+    async def open_connection(self) -> AbstractConnection:
+        """A connection to the first node that answers, from the current one on in list order.
+
+        With several nodes in `HUB_BROKER_URL`, a lost node's successor is tried first on the
+        reconnect (the supervisor moves `_node` on), and so on round the list."""
+        failures: list[str] = []
+        for step in range(len(self.urls)):
+            index = (self._node + step) % len(self.urls)
+            url = self.urls[index]
+            try:
+                connection = await aio_pika.connect(
+                    url, timeout=CONNECT_TIMEOUT, client_properties={"connection_name": "hub"}
+                )
+            except (OSError, TimeoutError, aiormq.exceptions.AMQPError) as exc:
+                failures.append(f"{without_credentials(url)}: {str(exc) or type(exc).__name__}")
+                continue
+            if len(self.urls) > 1:
+                log.info("connected to RabbitMQ", node=without_credentials(url))
+            self._node = index
+            return connection
+        raise ConnectionError("no RabbitMQ node answered (" + "; ".join(failures) + ")")
+
     async def _supervise(self) -> None:
         while not self._closing:
             await self._lost.wait()
             if self._closing:
                 return
-            log.warning("RabbitMQ connection lost; reconnecting")
+            lost = without_credentials(self.urls[self._node])
+            log.warning("RabbitMQ connection lost; reconnecting", node=lost)
+            self._node = (self._node + 1) % len(self.urls)  # the next node first
             delay = 0.5
             while not self._closing:
                 try:

@@ -7,7 +7,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
 from hub.backends.amqp.broker import AmqpBroker
@@ -98,7 +97,7 @@ class AmqpRecordLog:
 
     async def read(self, since: datetime | None, follow: bool) -> AsyncIterator[Record]:
         """Consume the stream from `since` on its own connection."""
-        connection = await aio_pika.connect(self.broker.url)
+        connection = await self.broker.open_connection()
         try:
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=500)
