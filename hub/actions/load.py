@@ -51,6 +51,8 @@ _REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 _RATE = re.compile(r"\s*(\d+)\s*/\s*(\S+)\s*")
 _MAX_LABEL = 75
+DEFAULT_PATH = Path("actions.yaml")
+"""Read when HUB_ACTIONS is unset, if it exists."""
 DEFAULT_LIMIT = RateLimit(10, parse_duration("1h"))
 """How often an action may run when actions.yaml does not say."""
 

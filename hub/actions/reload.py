@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub.actions.load import load_actions
+from hub.actions.load import DEFAULT_PATH, load_actions
 from hub.actions.model import ActionTable
 from hub.core.errors import ConfigError
 from hub.core.metrics import ACTIONS_RELOAD
 from hub.core.reloading import Reloading
-
-DEFAULT_PATH = Path("actions.yaml")
 
 
 class ActionsHolder(Reloading[ActionTable]):

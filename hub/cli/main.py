@@ -14,8 +14,8 @@ import click
 import structlog
 from multidict import CIMultiDict
 
+from hub.actions.load import DEFAULT_PATH as DEFAULT_ACTIONS
 from hub.actions.load import load_actions
-from hub.actions.reload import DEFAULT_PATH as DEFAULT_ACTIONS
 from hub.cli.common import fail
 from hub.cli.common import settings as load_cli_settings
 from hub.cli.deadletters import dead_letters

@@ -206,3 +206,18 @@ def test_routes_explain_takes_a_declared_source(fixtures_dir: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert '"type": "gitlab.pipeline.failed"' in result.stdout
+
+
+def test_the_cli_imports_no_metrics_before_it_prepares_them() -> None:
+    """Loading the `hub` command leaves prometheus_client unimported: `hub run --workers N`
+    must point it at the per-process metric files first, or the workers' counts are lost."""
+    probe = "import sys, hub.cli.main; print('prometheus_client' in sys.modules)"
+    result = subprocess.run(
+        [str(Path(hub_cli()).parent / "python"), "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

@@ -135,7 +135,7 @@ class AmqpRecordLog:
         """The stream's events from `since`, until one received past `until` (or the stream is
         read to its end); `containing` is looked for in the bytes before any parsing."""
         needle = containing.encode() if containing is not None else None
-        connection = await aio_pika.connect(self.broker.url)
+        connection = await self.broker.open_connection()
         try:
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=500)
