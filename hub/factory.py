@@ -81,10 +81,22 @@ def make_notifier(settings: Settings) -> Notifier:
     return ConsoleNotifier()
 
 
+def make_cli_broker(settings: Settings) -> Broker:
+    """The broker a CLI command reads: RabbitMQ itself (no spool), else the embedded queue.
+
+    The data dir is not created: the command checks first that a hub's data is there.
+    """
+    if settings.broker_url:
+        return _amqp(settings)
+    return SqliteBroker(settings.data_dir, visibility=settings.queue_visibility.total_seconds())
+
+
 def make_history_log(settings: Settings, broker: Broker) -> HistoryLog:
     """The stream on RabbitMQ, else a SQLite table in HUB_DATA_DIR."""
     if isinstance(broker, SpooledBroker) and isinstance(broker.broker, AmqpBroker):
         return AmqpHistoryLog(broker.broker)
+    if isinstance(broker, AmqpBroker):
+        return AmqpHistoryLog(broker)
     return SqliteHistoryLog(open_data_dir(settings.data_dir), settings.event_retention)
 
 

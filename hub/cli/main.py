@@ -14,6 +14,8 @@ import click
 import structlog
 from multidict import CIMultiDict
 
+from hub.backends.sqlite.db import open_data_dir
+from hub.backends.sqlite.runlock import DataDirLock
 from hub.cli.common import fail
 from hub.cli.common import settings as load_cli_settings
 from hub.cli.deadletters import dead_letters
@@ -44,6 +46,10 @@ def _serve(stages: tuple[str, ...], workers: int | None = None) -> None:
     if workers is not None:
         settings = settings.model_copy(update={"workers": workers})
         os.environ["HUB_WORKERS"] = str(workers)  # what the ingest workers read
+    try:
+        lock = _own_data_dir(settings)
+    except ConfigError as exc:
+        fail(str(exc))
     if settings.worker_index:
         structlog.contextvars.bind_contextvars(worker=settings.worker_index)
     elif settings.workers > 1:
@@ -52,10 +58,10 @@ def _serve(stages: tuple[str, ...], workers: int | None = None) -> None:
         except OSError as exc:
             fail(f"HUB_DATA_DIR: cannot keep the workers' metrics there: {exc}")
 
-    from hub.factory import make_parts
-    from hub.service import serve_forever
-
     try:
+        from hub.factory import make_parts
+        from hub.service import serve_forever
+
         parts = make_parts(settings)
         if "router" in stages:
             load_routes(settings.routes)
@@ -64,6 +70,23 @@ def _serve(stages: tuple[str, ...], workers: int | None = None) -> None:
         fail(str(exc))
     except (ConnectionError, OSError) as exc:
         fail(f"cannot start: {exc}")
+    except KeyboardInterrupt:
+        click.echo("hub: interrupted while starting; stopped", err=True)
+        sys.exit(130)
+    if lock is not None:
+        lock.release()
+
+
+def _own_data_dir(settings: Settings) -> DataDirLock | None:
+    """Embedded profile: take HUB_DATA_DIR for this hub; ConfigError if another hub has it.
+
+    Ingest workers (`--workers N`) share their hub's data dir on purpose: they take no lock.
+    """
+    if settings.broker_url or settings.worker_index:
+        return None
+    lock = DataDirLock(open_data_dir(settings.data_dir))
+    lock.acquire(settings.listen, settings.ops_listen, "embedded")
+    return lock
 
 
 _WORKERS = click.option(
