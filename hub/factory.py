@@ -75,10 +75,10 @@ def make_state(settings: Settings) -> StateStore:
 
 
 def make_notifier(settings: Settings) -> Notifier:
-    """Slack when SLACK_BOT_TOKEN is set, else console mode (JSON lines on stdout)."""
+    """Slack when SLACK_BOT_TOKEN is set, else console mode (messages printed on stdout)."""
     if settings.slack_bot_token:
         return SlackNotifier(settings.slack_bot_token, settings.slack_base_url)
-    return ConsoleNotifier()
+    return ConsoleNotifier(text=settings.console_format == "text")
 
 
 def make_cli_broker(settings: Settings) -> Broker:

@@ -172,6 +172,8 @@ async def running(
         log.info(
             "hub started", stages=list(stages), listen=settings.listen, ops=settings.ops_listen
         )
+        if settings.worker_index == 0:
+            _say_where_to_look(parts, stages)
         try:
             yield
         finally:
@@ -189,6 +191,23 @@ async def running(
                 log.warning("stopping now: unfinished messages return to the queue")
             elif not drained[0]:
                 log.warning("shutdown grace elapsed; unfinished messages return to the broker")
+
+
+def _say_where_to_look(parts: Parts, stages: tuple[str, ...]) -> None:
+    """One line for whoever just started hub: where events and messages can be seen."""
+    settings = parts.settings
+    host, port = parse_hostport(settings.ops_listen)
+    page = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
+    tail = "`hub tail -f`"
+    if not settings.broker_url and settings.data_dir.is_absolute():
+        tail = f"`HUB_DATA_DIR={settings.data_dir} hub tail -f`"
+    elif not settings.broker_url:
+        tail += " in this directory"
+    where = f"watch events on the live page {page} or with {tail}"
+    if "deliverer" in stages and not settings.slack_bot_token:
+        log.info(f"console mode (no SLACK_BOT_TOKEN): each Slack message is printed below; {where}")
+    else:
+        log.info(where[0].upper() + where[1:])
 
 
 def freeze_heap() -> None:

@@ -19,7 +19,7 @@ from hub.backends.sqlite.runlock import DataDirLock
 from hub.cli.common import fail
 from hub.cli.common import settings as load_cli_settings
 from hub.cli.deadletters import dead_letters
-from hub.cli.samples import SAMPLES, sample_request
+from hub.cli.samples import DESCRIPTIONS, SAMPLES, fresh_body, sample_request
 from hub.cli.silences import explain_silences, silence
 from hub.cli.tail import tail
 from hub.core.errors import ConfigError, HubError
@@ -159,13 +159,18 @@ def routes_check(file: Path | None) -> None:
     "--header", "headers", multiple=True, help="K:V, repeatable (e.g. X-GitHub-Event:push)"
 )
 @click.option("--routes", "routes_file", type=click.Path(path_type=Path), help="default HUB_ROUTES")
+@click.option("--json", "as_json", is_flag=True, help="the Slack message as raw Block Kit JSON")
 @click.argument("payload", type=click.File("rb"))
 def routes_explain(
-    source: str, headers: tuple[str, ...], routes_file: Path | None, payload: Any
+    source: str, headers: tuple[str, ...], routes_file: Path | None, as_json: bool, payload: Any
 ) -> None:
-    """Show how PAYLOAD (a file, or - for stdin) is normalized, routed and rendered; offline."""
+    """Show how PAYLOAD (a file, or - for stdin) is normalized, routed and rendered; offline.
+
+    The Slack message is drawn as Slack shows it; --json prints it as Block Kit JSON.
+    """
     from adapters.registry import SOURCES
     from adapters.slack.render import render
+    from adapters.slack.terminal import draw
 
     adapter = SOURCES.get(source)
     if adapter is None:
@@ -184,7 +189,7 @@ def routes_explain(
             WebhookRequest(headers=header_map, body=payload.read(), received_at=datetime.now(UTC))
         )
     except (ConfigError, HubError) as exc:
-        fail(str(exc))
+        fail(str(exc) + _header_hint(source, str(exc)))
         return
     fields = event.model_dump(mode="json", exclude={"data"})
     click.echo("event:")
@@ -210,8 +215,28 @@ def routes_explain(
         click.echo("  (none: the event is dropped)")
     if decision.targets:
         first = decision.targets[0]
+        message = render(event, first.routes, first.mention)
         click.echo(f"\nslack message for {first.channel}:")
-        click.echo(json.dumps(render(event, first.routes, first.mention), indent=2))
+        if as_json:
+            click.echo(json.dumps(message, indent=2))
+        else:
+            colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+            click.echo(draw(message, first.channel, colour=colour))
+
+
+_EVENT_HEADERS = {
+    "github": "X-GitHub-Event:push",
+    "sentry": "Sentry-Hook-Resource:issue",
+}
+
+
+def _header_hint(source: str, error: str) -> str:
+    """For a missing event header: the `--header` that gives it, e.g. X-GitHub-Event:push."""
+    example = _EVENT_HEADERS.get(source)
+    name = example.partition(":")[0] if example else None
+    if name is None or f"missing {name}" not in error:
+        return ""
+    return f"\ngive it with --header, e.g. --header {example} (the event the payload is from)"
 
 
 def _noise(
@@ -237,11 +262,29 @@ def _span(delta: timedelta) -> str:
     return f"{seconds:g}s"
 
 
-@main.command("send-sample")
+_SAMPLE_LIST = "\n".join(
+    f"  {source} {kind}{' (default)' if kind == kinds[0] and len(kinds) > 1 else ''}: "
+    f"{DESCRIPTIONS[source, kind]}"
+    for source, kinds in SAMPLES.items()
+    for kind in kinds
+)
+
+
+@main.command(
+    "send-sample",
+    epilog="\b\nSamples (SOURCE KIND):\n" + _SAMPLE_LIST + "\n\n"
+    "Each send is a new event: the sample's times are now and its ids fresh.",
+)
 @click.argument("source", type=click.Choice(sorted(SAMPLES)))
 @click.argument("kind", required=False)
 @click.option("--url", help="hub's webhook base URL (default: from HUB_LISTEN)")
-def send_sample(source: str, kind: str | None, url: str | None) -> None:
+@click.option(
+    "--print",
+    "print_only",
+    is_flag=True,
+    help="print the body instead of posting it (e.g. for `hub routes explain -`)",
+)
+def send_sample(source: str, kind: str | None, url: str | None, print_only: bool) -> None:
     """POST a bundled sample webhook, signed with the configured secret, to a running hub."""
     import urllib.error
     import urllib.request
@@ -252,6 +295,9 @@ def send_sample(source: str, kind: str | None, url: str | None) -> None:
         headers, body = sample_request(source, kind, settings)
     except KeyError as exc:
         fail(str(exc.args[0]))
+        return
+    if print_only:
+        click.echo(fresh_body(source, kind).decode())
         return
     if url is None:
         host, port = parse_hostport(settings.listen)

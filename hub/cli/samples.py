@@ -36,7 +36,7 @@ DESCRIPTIONS = {
     ("travis", "build"): "a failed Travis CI build (needs HUB_ALLOW_UNSIGNED=travis)",
     ("kapacitor", "alert"): "a CRITICAL CPU alert on web-01 in prod",
     ("sentry", "issue"): "a new Sentry issue",
-    ("ansible", "playbook"): "a failed Ansible run of site.yml to prod",
+    ("ansible", "playbook"): "a failed Ansible run of deploy.yml to prod",
 }
 """One line per sample, for `hub send-sample --help`."""
 
