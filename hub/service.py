@@ -116,8 +116,16 @@ async def running(
         }
         explain = None if routes is None else _explainer(routes)
         if settings.worker_index == 0:  # ingest workers have no ops port: the first process's sums
+            render = parts.render.render
             ops = await _serve(
-                ops_app(checks, parts.history, explain, settings.ops_token), settings.ops_listen
+                ops_app(
+                    checks,
+                    parts.history,
+                    explain,
+                    settings.ops_token,
+                    preview=lambda event, routes: render(event, routes),
+                ),
+                settings.ops_listen,
             )
             stack.push_async_callback(ops.cleanup)
         if "deliverer" in stages:

@@ -52,15 +52,20 @@ def sample_body(source: str, kind: str) -> bytes:
 
 
 def fresh_body(source: str, kind: str, now: datetime | None = None) -> bytes:
-    """The sample as a new event at `now`: its times moved so the latest is `now`, new ids."""
+    """The sample as a new event at `now`: its times moved so the latest is `now`, new ids.
+
+    Without `now`: the current time, and random ids. With it (docs, tests): the same bytes for
+    the same `now`.
+    """
     payload = json.loads(sample_body(source, kind))
     times = [_parse(text) for text in _strings(payload) if _ISO.fullmatch(text)]
-    shift = (now or datetime.now(UTC)) - max(times) if times else timedelta(0)
+    at = now or datetime.now(UTC)
+    shift = at - max(times) if times else timedelta(0)
     payload = _moved(payload, shift)
-    if source == "ansible":
-        payload["run_id"] = uuid.uuid4().hex  # a new run, its own thread
+    if source == "ansible":  # a new run, its own thread
+        payload["run_id"] = f"run-{int(at.timestamp())}" if now else uuid.uuid4().hex
     if source == "github" and kind == "ping":
-        payload["hook_id"] = int(time.time() * 1000) % 2_000_000_000
+        payload["hook_id"] = int(at.timestamp() * 1000) % 2_000_000_000
     return json.dumps(payload, separators=(",", ":")).encode()
 
 

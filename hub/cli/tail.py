@@ -79,7 +79,8 @@ def _line(record: Record, entry: Entry, as_json: bool) -> str:
         return f"{when}  {e.severity:<8} {e.type:<36} {e.subject or ''}  {e.title}  [{e.id}]"
     if record.get("kind") == "routing":
         if entry.silenced:
-            return f"          silenced  [{e.id}]"
+            by = f" by {entry.silenced}" if isinstance(entry.silenced, str) else ""
+            return f"          silenced{by}  [{e.id}]"
         if not entry.channels:
             return f"          dropped: no route matched  [{e.id}]"
         return f"          -> {', '.join(entry.channels)}  (routes: {', '.join(entry.routes)})"

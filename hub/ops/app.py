@@ -12,11 +12,11 @@ from prometheus_client.aiohttp import make_aiohttp_handler
 
 from hub.core.errors import Degraded
 from hub.history.entries import History
-from hub.ops.live import Explain, add_live_routes
+from hub.ops.live import Explain, Preview, add_live_routes
 from hub.receiver.app import healthz
 from hub.receiver.workers import METRICS_ENV
 
-__all__ = ["Check", "Explain", "ops_app"]
+__all__ = ["Check", "Explain", "Preview", "ops_app"]
 
 Check = Callable[[], Awaitable[None]]
 """A readiness check: returns when healthy, raises with a readable message when not."""
@@ -28,6 +28,7 @@ def ops_app(
     explain: Explain | None = None,
     token: str | None = None,
     timeout: float = 2.0,
+    preview: Preview | None = None,
 ) -> web.Application:
     """The ops application: health, readiness from named checks, metrics, the live page."""
 
@@ -52,7 +53,7 @@ def ops_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", make_aiohttp_handler(_registry()))
-    add_live_routes(app, history, explain, token)
+    add_live_routes(app, history, explain, token, preview=preview)
     return app
 
 
