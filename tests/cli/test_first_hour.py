@@ -77,7 +77,10 @@ def test_cli_without_hub_data_says_so_and_creates_nothing(tmp_path: Path) -> Non
 def test_cli_with_unreachable_broker_and_state_fails_and_creates_nothing(tmp_path: Path) -> None:
     """Distributed profile: RabbitMQ or Redis out of reach is one line and a non-zero exit."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "SLACK_"))}
-    env |= {"HUB_BROKER_URL": "amqp://guest:guest@127.0.0.1:1/", "HUB_STATE_URL": "redis://127.0.0.1:1/0"}
+    env |= {
+        "HUB_BROKER_URL": "amqp://guest:guest@127.0.0.1:1/",
+        "HUB_STATE_URL": "redis://127.0.0.1:1/0",
+    }
     for command, says in [
         (("dead-letters", "list"), "dead letters unavailable"),
         (("tail",), "history unavailable"),
