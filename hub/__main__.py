@@ -1,5 +1,5 @@
 """`python -m hub`: the same as the `hub` command (ingest workers are started this way)."""
 
-from hub.cli import main
+from hub.cli.main import main
 
 main()
