@@ -82,16 +82,28 @@ def make_state(settings: Settings) -> StateStore:
 
 
 def make_notifier(settings: Settings) -> Notifier:
-    """Slack when SLACK_BOT_TOKEN is set, else console mode (JSON lines on stdout)."""
+    """Slack when SLACK_BOT_TOKEN is set, else console mode (messages printed on stdout)."""
     if settings.slack_bot_token:
         return SlackNotifier(settings.slack_bot_token, settings.slack_base_url)
-    return ConsoleNotifier()
+    return ConsoleNotifier(text=settings.console_format == "text")
+
+
+def make_cli_broker(settings: Settings) -> Broker:
+    """The broker a CLI command reads: RabbitMQ itself (no spool), else the embedded queue.
+
+    The data dir is not created: the command checks first that a hub's data is there.
+    """
+    if settings.broker_url:
+        return _amqp(settings)
+    return SqliteBroker(settings.data_dir, visibility=settings.queue_visibility.total_seconds())
 
 
 def make_history_log(settings: Settings, broker: Broker) -> RecordLog:
     """The stream on RabbitMQ, else a SQLite table in HUB_DATA_DIR."""
     if isinstance(broker, SpooledBroker) and isinstance(broker.broker, AmqpBroker):
         return AmqpRecordLog(broker.broker)
+    if isinstance(broker, AmqpBroker):
+        return AmqpRecordLog(broker)
     return SqliteRecordLog(open_data_dir(settings.data_dir), settings.event_retention)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
 
@@ -63,10 +63,48 @@ async def _serve(app: web.Application, listen: str, shared: bool = False) -> web
     return runner
 
 
+async def _unless(hurry: asyncio.Event | None, work: Awaitable[object]) -> bool:
+    """Await `work`; True when it finished, False when `hurry` was set first (it is cancelled)."""
+    task = asyncio.ensure_future(work)
+    if hurry is None:
+        await task
+        return True
+    hurried = asyncio.ensure_future(hurry.wait())
+    try:
+        await asyncio.wait({task, hurried}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        hurried.cancel()
+    if task.done():
+        task.result()
+        return True
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    return False
+
+
+def _graceful(
+    hurry: asyncio.Event | None, close: Callable[[float], Awaitable[None]], grace: float
+) -> Callable[[], Awaitable[None]]:
+    """`close(grace)`, or `close(0)` at once when `hurry` is set meanwhile (a second Ctrl-C)."""
+
+    async def closing() -> None:
+        if not await _unless(hurry, close(grace)):
+            await close(0)
+
+    return closing
+
+
 @asynccontextmanager
-async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
-    """Start the named stages; on exit stop consuming, drain, and close everything."""
+async def running(
+    parts: Parts, stages: tuple[str, ...], hurry: asyncio.Event | None = None
+) -> AsyncIterator[None]:
+    """Start the named stages; on exit stop consuming, drain, and close everything.
+
+    The drain and the closes wait up to HUB_SHUTDOWN_GRACE for work in flight; once `hurry` is
+    set they stop waiting: what is unfinished goes back to the queue, unacknowledged.
+    """
     settings = parts.settings
+    grace = settings.shutdown_grace.total_seconds()
     routes = RoutesHolder(settings.routes) if "router" in stages else None
     async with AsyncExitStack() as stack:
         await parts.broker.start()
@@ -114,7 +152,17 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
         explain = None if routes is None else _explainer(routes)
         if settings.worker_index == 0:  # ingest workers have no ops port: the first process's sums
             tokens = settings.secrets_for("HUB_OPS_TOKEN")
-            ops = await _serve(ops_app(checks, parts.history, explain, tokens), settings.ops_listen)
+            render = parts.render.render
+            ops = await _serve(
+                ops_app(
+                    checks,
+                    parts.history,
+                    explain,
+                    tokens,
+                    preview=lambda event, routes: render(event, routes),
+                ),
+                settings.ops_listen,
+            )
             stack.push_async_callback(ops.cleanup)
         if "deliverer" in stages:
             deliverer = Deliverer(
@@ -130,7 +178,7 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
                 gate=gates["deliverer"],
             )
             # Unwound after the drain: the replies are posted, their parents' edits follow.
-            stack.push_async_callback(deliverer.close, settings.shutdown_grace.total_seconds())
+            stack.push_async_callback(_graceful(hurry, deliverer.close, grace))
             await deliverer.start()
         if routes is not None:
             routes.start()
@@ -167,7 +215,7 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
                 say_listening()
             elif settings.workers > 1:
                 workers = IngestWorkers(settings.workers - 1)
-                stack.push_async_callback(workers.stop, settings.shutdown_grace.total_seconds())
+                stack.push_async_callback(_graceful(hurry, workers.stop, grace))
                 await workers.start()
                 checks["workers"] = workers.ping
         started.set()
@@ -175,14 +223,24 @@ async def running(parts: Parts, stages: tuple[str, ...]) -> AsyncIterator[None]:
         log.info(
             "hub started", stages=list(stages), listen=settings.listen, ops=settings.ops_listen
         )
+        if settings.worker_index == 0:
+            _say_where_to_look(parts, stages)
         try:
             yield
         finally:
-            log.info("hub stopping", grace_seconds=settings.shutdown_grace.total_seconds())
+            log.info("hub stopping", grace_seconds=grace)
             if site is not None:
                 await site.cleanup()
             await parts.broker.stop_consuming()
-            if not await parts.broker.drain(settings.shutdown_grace.total_seconds()):
+            drained: list[bool] = []
+
+            async def drain() -> None:
+                drained.append(await parts.broker.drain(grace))
+
+            if not await _unless(hurry, drain()):
+                await parts.broker.drain(0)  # cancel the handlers still running, release them
+                log.warning("stopping now: unfinished messages return to the queue")
+            elif not drained[0]:
                 log.warning("shutdown grace elapsed; unfinished messages return to the broker")
 
 
@@ -194,6 +252,23 @@ def _still_receiving(check: Check) -> Check:
             raise Degraded(f"{exc or type(exc).__name__}; webhooks are still accepted") from exc
 
     return degraded
+
+
+def _say_where_to_look(parts: Parts, stages: tuple[str, ...]) -> None:
+    """One line for whoever just started hub: where events and messages can be seen."""
+    settings = parts.settings
+    host, port = parse_hostport(settings.ops_listen)
+    page = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
+    tail = "`hub tail -f`"
+    if not settings.broker_url and settings.data_dir.is_absolute():
+        tail = f"`HUB_DATA_DIR={settings.data_dir} hub tail -f`"
+    elif not settings.broker_url:
+        tail += " in this directory"
+    where = f"watch events on the live page {page} or with {tail}"
+    if "deliverer" in stages and not settings.slack_bot_token:
+        log.info(f"console mode (no SLACK_BOT_TOKEN): each Slack message is printed below; {where}")
+    else:
+        log.info(where[0].upper() + where[1:])
 
 
 def freeze_heap() -> None:
@@ -221,17 +296,48 @@ def _reload_files(parts: Parts, stages: tuple[str, ...]) -> None:
 
 
 async def serve_forever(parts: Parts, stages: tuple[str, ...]) -> None:
-    """Run the stages until SIGTERM or SIGINT."""
+    """Run the stages until SIGTERM or SIGINT; a second one stops at once.
+
+    The first signal stops taking work and waits up to HUB_SHUTDOWN_GRACE for what is in
+    flight; an idle hub is gone at once. A second signal stops waiting: unfinished messages
+    stay in the queue for the next start. A signal during start-up abandons the start
+    (KeyboardInterrupt), closing what was opened.
+    """
     stop = asyncio.Event()
+    hurry = asyncio.Event()
     loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    starting = True
+
+    def on_signal(sig: signal.Signals) -> None:
+        if starting:
+            if not hurry.is_set() and main is not None:
+                hurry.set()
+                main.cancel()
+        elif not stop.is_set():
+            stop.set()
+            if sig == signal.SIGINT and not parts.settings.worker_index:
+                log.info("stopping: finishing work in flight; press Ctrl-C again to stop now")
+        elif not hurry.is_set():
+            hurry.set()
+            log.info("stopping now: what is unfinished stays queued")
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    async with running(parts, stages):
-        orphaned = asyncio.create_task(watch_parent(stop)) if parts.settings.worker_index else None
-        loop.add_signal_handler(signal.SIGHUP, _reload_files, parts, stages)
-        await stop.wait()
-        if orphaned is not None:
-            orphaned.cancel()
+        loop.add_signal_handler(sig, on_signal, sig)
+    try:
+        async with running(parts, stages, hurry):
+            starting = False
+            orphaned = (
+                asyncio.create_task(watch_parent(stop)) if parts.settings.worker_index else None
+            )
+            loop.add_signal_handler(signal.SIGHUP, _reload_files, parts, stages)
+            await stop.wait()
+            if orphaned is not None:
+                orphaned.cancel()
+    except asyncio.CancelledError:
+        if not starting:
+            raise
+        raise KeyboardInterrupt from None  # the CLI says "interrupted while starting"
     log.info("hub stopped")
 
 

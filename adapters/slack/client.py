@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -15,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from adapters.slack.terminal import draw
 from hub.core import jsonio
 from hub.core.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
 from hub.core.notify import Posted
@@ -185,22 +187,34 @@ def _retry_after(headers: Mapping[str, str]) -> int | None:
 
 
 class ConsoleNotifier:
-    """Console mode: each message is one JSON line on `stream` (stdout by default), nothing sent."""
+    """Console mode: each message printed on `stream` (stdout by default), nothing sent.
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    As text (`text=True`, what `hub run` does unless HUB_CONSOLE_FORMAT=json): drawn the way
+    Slack would show it, under a `── #channel` rule, coloured on a terminal; log lines go to
+    stderr. Otherwise one JSON line per post or update.
+    """
+
+    def __init__(
+        self, stream: TextIO | None = None, *, text: bool = False, colour: bool | None = None
+    ) -> None:
         self._stream = stream
+        self._text = text
+        self._colour = colour
         self._start = int(time.time())
         self._counter = itertools.count(1)
 
     async def post(self, channel: str, message: Mapping[str, Any]) -> Posted:
         """Print the message; answer a made-up ts, increasing like Slack's."""
         ts = f"{self._start}.{next(self._counter):06d}"
-        self._write({"channel": channel, "ts": ts, "message": dict(message)})
+        thread = message.get("thread_ts")
+        note = f"reply in thread {thread}" if thread else f"message {ts}"
+        self._write({"channel": channel, "ts": ts, "message": dict(message)}, note)
         return Posted(channel, ts)
 
     async def update(self, channel: str, ts: str, message: Mapping[str, Any]) -> None:
         """Print the update of message `ts`."""
-        self._write({"channel": channel, "update": ts, "message": dict(message)})
+        note = f"message {ts} edited"
+        self._write({"channel": channel, "update": ts, "message": dict(message)}, note)
 
     async def find(self, channel: str, event_id: str, thread_ts: str | None = None) -> str | None:
         """The console keeps no history to look in."""
@@ -208,14 +222,22 @@ class ConsoleNotifier:
 
     async def check(self) -> str:
         """Say that messages go to the console."""
-        return "console mode: no SLACK_BOT_TOKEN, messages are printed as JSON lines"
+        shape = "drawn as Slack shows them" if self._text else "as JSON lines"
+        return f"console mode: no SLACK_BOT_TOKEN, messages are printed on stdout, {shape}"
 
     async def close(self) -> None:
         """Flush the stream."""
         (self._stream or sys.stdout).flush()
 
-    def _write(self, line: dict[str, Any]) -> None:
+    def _write(self, line: dict[str, Any], note: str) -> None:
         # Resolved per write so that a replaced sys.stdout (tests, daemons) is honoured.
         stream = self._stream or sys.stdout
-        stream.write(json.dumps(line, separators=(",", ":"), default=str) + "\n")
+        if self._text:
+            colour = self._colour
+            if colour is None:
+                colour = stream.isatty() and not os.environ.get("NO_COLOR")
+            drawn = draw(line["message"], line["channel"], note=note, colour=colour)
+            stream.write(f"\n{drawn}\n\n")
+        else:
+            stream.write(json.dumps(line, separators=(",", ":"), default=str) + "\n")
         stream.flush()

@@ -7,6 +7,7 @@ from typing import NoReturn
 
 import click
 
+from hub.backends.sqlite.runlock import read_run_info
 from hub.core.errors import ConfigError
 from hub.core.log import configure_logging
 from hub.core.settings import Settings, load_settings
@@ -33,3 +34,23 @@ def settings() -> Settings:
         fail(str(exc))
     configure_logging(loaded.log_level, loaded.log_format, secrets=secrets)
     return loaded
+
+
+def embedded_data_dir(settings: Settings) -> None:
+    """For a command that reads or changes an embedded hub's data: find it, or exit 2.
+
+    The data dir is never created here: a command run from the wrong directory would act on a
+    new, empty hub nobody runs. When no hub holds the data dir now, one line on stderr says so.
+    """
+    data_dir = settings.data_dir.absolute()
+    if not any((data_dir / name).exists() for name in ("queue.db", "state.db", "history.db")):
+        fail(
+            f"no hub data in {data_dir}: run this in the directory where hub runs "
+            "(where `make run` was started), or set HUB_DATA_DIR to that hub's data dir"
+        )
+    running = read_run_info(data_dir)
+    if running is None:
+        click.echo(
+            f"hub: note: no hub is running on {data_dir} now; acting on the data it left",
+            err=True,
+        )

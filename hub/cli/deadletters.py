@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-from hub.cli.common import fail
+from hub.cli.common import embedded_data_dir, fail
 from hub.cli.common import settings as cli_settings
 from hub.core.broker import Broker
 from hub.core.deadletters import DeadFilter
@@ -37,12 +37,14 @@ def _with_filters(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _run(work: Callable[[Broker, DeadLetterSession], Awaitable[T]]) -> T:
-    from hub.factory import make_broker
+    from hub.factory import make_cli_broker
 
     settings = cli_settings()
+    if not settings.broker_url:
+        embedded_data_dir(settings)
 
     async def go() -> T:
-        broker = make_broker(settings)
+        broker = make_cli_broker(settings)
         await broker.start()
         try:
             async with broker.dead_letters() as session:

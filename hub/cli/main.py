@@ -16,11 +16,13 @@ from multidict import CIMultiDict
 
 from hub.actions.load import DEFAULT_PATH as DEFAULT_ACTIONS
 from hub.actions.load import load_actions
+from hub.backends.sqlite.db import open_data_dir
+from hub.backends.sqlite.runlock import DataDirLock
 from hub.cli.common import fail
 from hub.cli.common import settings as load_cli_settings
 from hub.cli.deadletters import dead_letters
 from hub.cli.incident import incident
-from hub.cli.samples import SAMPLES, sample_request
+from hub.cli.samples import DESCRIPTIONS, SAMPLES, sample_request
 from hub.cli.silences import explain_silences, silence
 from hub.cli.sources import find_source, sources
 from hub.cli.tail import tail
@@ -38,8 +40,8 @@ HUB_SENTRY_CLIENT_SECRET, HUB_TRAVIS_PUBLIC_KEY, HUB_KAPACITOR_TOKEN, HUB_ANSIBL
 secret also as <VAR>_PREVIOUS while it is rotated; set but empty is an error), HUB_SOURCES,
 HUB_ALLOW_UNSIGNED, HUB_MAX_BODY_BYTES, HUB_MAX_INFLIGHT_BYTES, HUB_AMQP_PREFIX,
 HUB_DELIVERY_SHARDS, HUB_EVENT_RETENTION, HUB_DELIVERY_MAX_AGE, HUB_SHUTDOWN_GRACE, HUB_WORKERS,
-HUB_LOG_LEVEL, HUB_LOG_FORMAT, HUB_ACTIONS, HUB_GITHUB_TOKEN, HUB_GITHUB_API_URL,
-HUB_TRAVIS_TOKEN, HUB_TRAVIS_API_URL.
+HUB_LOG_LEVEL, HUB_LOG_FORMAT, HUB_CONSOLE_FORMAT, HUB_ACTIONS, HUB_GITHUB_TOKEN,
+HUB_GITHUB_API_URL, HUB_TRAVIS_TOKEN, HUB_TRAVIS_API_URL.
 """
 
 
@@ -50,6 +52,10 @@ def _serve(stages: tuple[str, ...], workers: int | None = None) -> None:
     if workers is not None:
         settings = settings.model_copy(update={"workers": workers})
         os.environ["HUB_WORKERS"] = str(workers)  # what the ingest workers read
+    try:
+        lock = _own_data_dir(settings)
+    except ConfigError as exc:
+        fail(str(exc))
     if settings.worker_index:
         structlog.contextvars.bind_contextvars(worker=settings.worker_index)
     elif settings.workers > 1:
@@ -58,10 +64,10 @@ def _serve(stages: tuple[str, ...], workers: int | None = None) -> None:
         except OSError as exc:
             fail(f"HUB_DATA_DIR: cannot keep the workers' metrics there: {exc}")
 
-    from hub.factory import make_parts
-    from hub.service import serve_forever
-
     try:
+        from hub.factory import make_parts
+        from hub.service import serve_forever
+
         parts = make_parts(settings)
         if "router" in stages:
             load_routes(settings.routes)
@@ -70,6 +76,23 @@ def _serve(stages: tuple[str, ...], workers: int | None = None) -> None:
         fail(str(exc))
     except (ConnectionError, OSError) as exc:
         fail(f"cannot start: {exc}")
+    except KeyboardInterrupt:
+        click.echo("hub: interrupted while starting; stopped", err=True)
+        sys.exit(130)
+    if lock is not None:
+        lock.release()
+
+
+def _own_data_dir(settings: Settings) -> DataDirLock | None:
+    """Embedded profile: take HUB_DATA_DIR for this hub; ConfigError if another hub has it.
+
+    Ingest workers (`--workers N`) share their hub's data dir on purpose: they take no lock.
+    """
+    if settings.broker_url or settings.worker_index:
+        return None
+    lock = DataDirLock(open_data_dir(settings.data_dir))
+    lock.acquire(settings.listen, settings.ops_listen, "embedded")
+    return lock
 
 
 _WORKERS = click.option(
@@ -169,12 +192,17 @@ def actions_check(file: Path | None) -> None:
     "--header", "headers", multiple=True, help="K:V, repeatable (e.g. X-GitHub-Event:push)"
 )
 @click.option("--routes", "routes_file", type=click.Path(path_type=Path), help="default HUB_ROUTES")
+@click.option("--json", "as_json", is_flag=True, help="the Slack message as raw Block Kit JSON")
 @click.argument("payload", type=click.File("rb"))
 def routes_explain(
-    source: str, headers: tuple[str, ...], routes_file: Path | None, payload: Any
+    source: str, headers: tuple[str, ...], routes_file: Path | None, as_json: bool, payload: Any
 ) -> None:
-    """Show how PAYLOAD (a file, or - for stdin) is normalized, routed and rendered; offline."""
+    """Show how PAYLOAD (a file, or - for stdin) is normalized, routed and rendered; offline.
+
+    The Slack message is drawn as Slack shows it; --json prints it as Block Kit JSON.
+    """
     from adapters.slack.render import render
+    from adapters.slack.terminal import draw
 
     try:
         adapter = find_source(source)
@@ -194,7 +222,7 @@ def routes_explain(
             WebhookRequest(headers=header_map, body=payload.read(), received_at=datetime.now(UTC))
         )
     except (ConfigError, HubError) as exc:
-        fail(str(exc))
+        fail(str(exc) + _header_hint(source, str(exc)))
         return
     fields = event.model_dump(mode="json", exclude={"data"})
     click.echo("event:")
@@ -220,8 +248,28 @@ def routes_explain(
         click.echo("  (none: the event is dropped)")
     if decision.targets:
         first = decision.targets[0]
+        message = render(event, first.routes, first.mention)
         click.echo(f"\nslack message for {first.channel}:")
-        click.echo(json.dumps(render(event, first.routes, first.mention), indent=2))
+        if as_json:
+            click.echo(json.dumps(message, indent=2))
+        else:
+            colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+            click.echo(draw(message, first.channel, colour=colour))
+
+
+_EVENT_HEADERS = {
+    "github": "X-GitHub-Event:push",
+    "sentry": "Sentry-Hook-Resource:issue",
+}
+
+
+def _header_hint(source: str, error: str) -> str:
+    """For a missing event header: the `--header` that gives it, e.g. X-GitHub-Event:push."""
+    example = _EVENT_HEADERS.get(source)
+    name = example.partition(":")[0] if example else None
+    if name is None or f"missing {name}" not in error:
+        return ""
+    return f"\ngive it with --header, e.g. --header {example} (the event the payload is from)"
 
 
 def _noise(
@@ -247,14 +295,33 @@ def _span(delta: timedelta) -> str:
     return f"{seconds:g}s"
 
 
-@main.command("send-sample")
+_SAMPLE_LIST = "\n".join(
+    f"  {source} {kind}{' (default)' if kind == kinds[0] and len(kinds) > 1 else ''}: "
+    f"{DESCRIPTIONS[source, kind]}"
+    for source, kinds in SAMPLES.items()
+    for kind in kinds
+)
+
+
+@main.command(
+    "send-sample",
+    epilog="\b\nSamples (SOURCE KIND):\n" + _SAMPLE_LIST + "\n\n"
+    "A source declared in HUB_SOURCES posts its `sample:`. "
+    "Each send is a new event: the sample's times are now and its ids fresh.",
+)
 @click.argument("source")
 @click.argument("kind", required=False)
 @click.option("--url", help="hub's webhook base URL (default: from HUB_LISTEN)")
-def send_sample(source: str, kind: str | None, url: str | None) -> None:
+@click.option(
+    "--print",
+    "print_only",
+    is_flag=True,
+    help="print the body instead of posting it (e.g. for `hub routes explain -`)",
+)
+def send_sample(source: str, kind: str | None, url: str | None, print_only: bool) -> None:
     """POST a sample webhook (bundled, or a declared source's `sample:`), signed, to a running hub.
 
-    SOURCE is github, travis, kapacitor, sentry or a source declared in HUB_SOURCES.
+    SOURCE is a bundled sample's sender (below) or a source declared in HUB_SOURCES.
     """
     import urllib.error
     import urllib.request
@@ -262,14 +329,16 @@ def send_sample(source: str, kind: str | None, url: str | None) -> None:
     settings = load_cli_settings()
     try:
         if source in SAMPLES:
-            headers, body = sample_request(source, kind or SAMPLES[source][0], settings)
+            kind = kind or SAMPLES[source][0]
+            headers, body = sample_request(source, kind, settings)
         else:
             headers, body = declared_sample(source, settings)
     except KeyError as exc:
         fail(str(exc.args[0]))
-        return
     except ConfigError as exc:
         fail(str(exc))
+    if print_only:
+        click.echo(body.decode())
         return
     if url is None:
         host, port = parse_hostport(settings.listen)

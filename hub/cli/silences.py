@@ -12,7 +12,7 @@ from typing import TypeVar
 import click
 from redis.exceptions import RedisError
 
-from hub.cli.common import fail
+from hub.cli.common import embedded_data_dir, fail
 from hub.cli.common import settings as cli_settings
 from hub.core.errors import ConfigError
 from hub.core.event import Event
@@ -41,6 +41,8 @@ def _run(work: Callable[[SilenceStore], Awaitable[T]]) -> T:
     from hub.factory import make_state
 
     settings = cli_settings()
+    if not settings.state_url:
+        embedded_data_dir(settings)
 
     async def go() -> T:
         state = make_state(settings)

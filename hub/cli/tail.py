@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import click
 
-from hub.cli.common import fail
+from hub.cli.common import embedded_data_dir, fail
 from hub.cli.common import settings as cli_settings
 from hub.core.settings import parse_duration
 from hub.core.severity import Severity
@@ -36,7 +36,7 @@ def tail(
     as_json: bool,
 ) -> None:
     """Print events with where they were routed and how each delivery went."""
-    from hub.factory import make_broker, make_history_log
+    from hub.factory import make_cli_broker, make_history_log
 
     settings = cli_settings()
     try:
@@ -47,7 +47,9 @@ def tail(
     if severity and severity not in SEVERITIES:
         fail(f"--severity: {severity!r} is not one of {', '.join(SEVERITIES)}")
     where = Filter(source=source, type=type_, severity=severity)
-    log = make_history_log(settings, make_broker(settings))
+    if not settings.broker_url:
+        embedded_data_dir(settings)
+    log = make_history_log(settings, make_cli_broker(settings))
 
     async def go() -> None:
         folder = Folder(MemoryHistory())
@@ -77,7 +79,8 @@ def _line(record: Record, entry: Entry, as_json: bool) -> str:
         return f"{when}  {e.severity:<8} {e.type:<36} {e.subject or ''}  {e.title}  [{e.id}]"
     if record.get("kind") == "routing":
         if entry.silenced:
-            return f"          silenced  [{e.id}]"
+            by = f" by {entry.silenced}" if isinstance(entry.silenced, str) else ""
+            return f"          silenced{by}  [{e.id}]"
         if not entry.channels:
             return f"          dropped: no route matched  [{e.id}]"
         return f"          -> {', '.join(entry.channels)}  (routes: {', '.join(entry.routes)})"

@@ -164,6 +164,10 @@ class Settings(BaseSettings):
     log_format: str = Field(
         "json", pattern="^(json|console)$", validation_alias=_env("HUB_LOG_FORMAT")
     )
+    console_format: str = Field(
+        "text", pattern="^(text|json)$", validation_alias=_env("HUB_CONSOLE_FORMAT")
+    )
+    """Console mode (no SLACK_BOT_TOKEN): each message drawn for a terminal, or as a JSON line."""
 
     @field_validator("*", mode="before")
     @classmethod

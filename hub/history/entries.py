@@ -30,7 +30,8 @@ class Entry:
     channels: tuple[str, ...] = ()
     explanation: tuple[Explanation, ...] = ()
     routed: bool = False
-    silenced: bool = False
+    silenced: bool | str = False
+    """True, or the silence that held the event back: `<id> (<matchers>)`."""
     deliveries: dict[str, str] = field(default_factory=dict)
     """channel -> 'pending', 'posted', 'updated', 'digested' or 'dead_lettered:<reason>'."""
 
@@ -63,6 +64,7 @@ class Entry:
             "channels": list(self.channels),
             "deliveries": dict(self.deliveries),
             "status": self.status,
+            "silenced_by": self.silenced if isinstance(self.silenced, str) else None,
         }
 
     def detail(self) -> dict[str, Any]:
@@ -123,7 +125,7 @@ class History(Protocol):
         event: Event,
         routes: Sequence[str],
         channels: Sequence[str],
-        silenced: bool = False,
+        silenced: bool | str = False,
     ) -> None:
         """The router decided where the event goes."""
 
@@ -183,7 +185,7 @@ class MemoryHistory:
         event: Event,
         routes: Sequence[str],
         channels: Sequence[str],
-        silenced: bool = False,
+        silenced: bool | str = False,
     ) -> None:
         """Attach the routing decision."""
         old = self._entries.get(_key(event)) or Entry(event=event)

@@ -117,9 +117,9 @@ class LoggedHistory:
         event: Event,
         routes: Sequence[str],
         channels: Sequence[str],
-        silenced: bool = False,
+        silenced: bool | str = False,
     ) -> None:
-        """Append the routing decision."""
+        """Append the routing decision (`silenced`: the silence that held it back, if one did)."""
         await self.log.append(
             {
                 "kind": "routing",
@@ -196,7 +196,12 @@ class Folder:
     async def _fold(self, record: Record, event: Event) -> None:
         if record.get("kind") == "routing":
             await self.view.record_routing(
-                event, record["routes"], record["channels"], bool(record.get("silenced"))
+                event, record["routes"], record["channels"], _silenced(record.get("silenced"))
             )
         elif record.get("kind") == "delivery":
             await self.view.record_delivery(event, record["channel"], record["outcome"])
+
+
+def _silenced(value: object) -> bool | str:
+    """A record's `silenced`: the silence's description, or a bare flag (older records)."""
+    return value if isinstance(value, str) and value else bool(value)

@@ -16,11 +16,11 @@ from hub.core.health import Check
 from hub.history.entries import History
 from hub.history.log import LoggedHistory
 from hub.ops.incident import add_incident_routes
-from hub.ops.live import Explain, add_live_routes
+from hub.ops.live import Explain, Preview, add_live_routes
 from hub.receiver.app import healthz
 from hub.receiver.workers import METRICS_ENV
 
-__all__ = ["Explain", "ops_app"]
+__all__ = ["Explain", "Preview", "ops_app"]
 
 
 def ops_app(
@@ -29,6 +29,7 @@ def ops_app(
     explain: Explain | None = None,
     tokens: tuple[str, ...] = (),
     timeout: float = 2.0,
+    preview: Preview | None = None,
 ) -> web.Application:
     """The ops application: health, readiness from named checks, metrics, the live page."""
 
@@ -53,7 +54,7 @@ def ops_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", make_aiohttp_handler(_registry()))
-    add_live_routes(app, history, explain, tokens)
+    add_live_routes(app, history, explain, tokens, preview=preview)
     add_incident_routes(app, history.log if isinstance(history, LoggedHistory) else None)
     return app
 

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import replace
 from importlib import resources
 from typing import Any
@@ -21,6 +21,8 @@ from hub.history.entries import Entry, Explanation, Filter, History
 
 Explain = Callable[[Event], list[Explanation]]
 """The routing explanation of an event under the current routes table."""
+Preview = Callable[[Event, Sequence[str]], dict[str, Any]]
+"""The Slack message (chat.postMessage arguments) an event is shown as, for the routes given."""
 
 KEEPALIVE_SECONDS = 15.0
 MAX_LIMIT = 1000
@@ -28,7 +30,7 @@ COOKIE = "hub_ops_session"
 # Probes and Prometheus scrape without credentials, and these paths reveal no event data:
 # only liveness, readiness per dependency and bounded-label counters.
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
-ASSETS = ("app.js", "incident.js", "style.css", "favicon.svg")
+ASSETS = ("app.js", "incident.js", "slack.js", "style.css", "slack.css", "favicon.svg")
 _TYPES = {
     ".js": "text/javascript",
     ".css": "text/css",
@@ -54,6 +56,7 @@ def add_live_routes(
     explain: Explain | None,
     tokens: tuple[str, ...] | None,
     keepalive: float = KEEPALIVE_SECONDS,
+    preview: Preview | None = None,
 ) -> None:
     """Serve the live page, its API and stream on `app`; with tokens, guard all but OPEN_PATHS.
 
@@ -91,7 +94,10 @@ def add_live_routes(
         explained_now = not entry.explanation and explain is not None
         if explain is not None and not entry.explanation:
             entry = replace(entry, explanation=tuple(explain(entry.event)))
-        return _detail_response({**entry.detail(), "explained_now": explained_now})
+        detail = {**entry.detail(), "explained_now": explained_now}
+        if preview is not None:
+            detail["message"] = preview(entry.event, entry.routes)
+        return _detail_response(detail)
 
     async def stream(request: web.Request) -> web.StreamResponse:
         return await _stream(request, history.subscribe(), request.app[STOPPING], keepalive)

@@ -17,7 +17,7 @@ from hub.core.outage import EngineGate
 from hub.core.state import StateStore
 from hub.history.entries import History
 from hub.router.held import HeldDeliveries
-from hub.router.silences import SilenceStore
+from hub.router.silences import SilenceStore, format_matchers
 from hub.routes.table import RouteTable, Target
 
 log = get_logger("hub.router")
@@ -95,7 +95,8 @@ class Router:
         if silence is not None:
             EVENTS_SILENCED.labels(source=event.source).inc()
             EVENTS_SUPPRESSED.labels(reason="silence").inc()
-            await self.history.record_routing(event, (), (), silenced=True)
+            held_by = f"{silence.id} ({format_matchers(silence.matchers)})"
+            await self.history.record_routing(event, (), (), silenced=held_by)
             log.info("event silenced", event_id=event.id, type=event.type, silence=silence.id)
             return
         targets = self._route(self.table(), event)

@@ -67,14 +67,27 @@ def test_routes_explain_shows_event_verdicts_channels_and_message(fixtures_dir: 
     assert "MATCH" in out
     assert "NO-MATCH" in out
     assert "channels:" in out
-    assert '"metadata"' in out
+    assert "── #ci" in out  # the message drawn as Slack shows it: rule, header, colour bar
+    assert "❌ Build #2 of svenfuchs/minimal@master failed" in out
+    assert "▌ [ Build ]  [ Compare ]" in out
+    assert '"metadata"' not in out
+
+
+def test_routes_explain_json_prints_the_block_kit_message(fixtures_dir: Path) -> None:
+    """`hub routes explain --json` keeps the raw chat.postMessage arguments."""
+    payload = str(fixtures_dir / "travis/build.failed.json")
+    result = hub("routes", "explain", "--source", "travis", "--json", payload)
+    assert result.returncode == 0, result.stderr
+    assert '"metadata"' in result.stdout
+    assert '"attachments"' in result.stdout
 
 
 def test_routes_explain_without_the_event_header_says_what_is_missing(fixtures_dir: Path) -> None:
-    """A GitHub payload explained without X-GitHub-Event fails with one line naming the header."""
+    """A GitHub payload explained without X-GitHub-Event names the header and the option."""
     result = hub("routes", "explain", "--source", "github", str(fixtures_dir / "github/ping.json"))
     assert result.returncode == 2
-    assert "X-GitHub-Event" in result.stderr
+    assert "missing X-GitHub-Event header" in result.stderr
+    assert "--header X-GitHub-Event:push" in result.stderr
     assert "Traceback" not in result.stderr
 
 

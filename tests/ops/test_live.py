@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +18,11 @@ from playwright.async_api import Browser, Locator, Page, async_playwright, expec
 
 from hub.core.event import Event
 from hub.core.severity import Severity
+from hub.factory import make_state
 from hub.history.entries import Entry, Explanation, MemoryHistory
 from hub.ops.app import ops_app
 from hub.ops.live import add_live_routes
+from hub.router.silences import SilenceStore
 from hub.testing import signing
 from hub.testing.fakeslack import FakeSlack
 from hub.testing.harness import RunningHub, run_hub
@@ -367,3 +369,61 @@ async def test_event_detail_of_deeply_nested_stored_data_never_500s() -> None:
             detail = orjson.loads(await resp.read())
         assert detail["event"]["id"] == "deep-5000"
         assert "nested too deeply" in detail["event"]["data"]
+
+
+@pytest.mark.parametrize("profile", ["embedded"], indirect=True)
+async def test_on_a_laptop_the_drawer_draws_the_slack_message_and_names_the_silence(
+    browser: Browser, make_settings: SettingsFactory, slack: FakeSlack, fixtures_dir: Path
+) -> None:
+    """At 1366×768 the row says what happened, a silenced row names its silence, and the drawer
+    draws the Slack message (header, colour bar, fields, buttons) with no raw mrkdwn left."""
+    settings = make_settings(ROUTES)
+    async with run_hub(settings) as hub:
+        state = make_state(settings)
+        await state.start()
+        try:
+            silence, _ = await SilenceStore(state).add(
+                {"source": "sentry"}, timedelta(hours=1), "deploy in progress", "alice"
+            )
+        finally:
+            await state.close()
+        page = await browser.new_page(viewport={"width": 1366, "height": 768})
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        await page.goto(hub.ops_url + "/")
+        await expect(page.locator("#conn")).to_have_attribute("data-state", "live", timeout=WAIT_MS)
+        travis = await post(hub, fixtures_dir, "travis/build.failed.json")
+        muted = await post(hub, fixtures_dir, "sentry/issue.created.json")
+        await expect(row(page, travis)).to_have_attribute(
+            "data-status", "delivered", timeout=WAIT_MS
+        )
+        await expect(row(page, muted)).to_have_attribute("data-status", "silenced", timeout=WAIT_MS)
+        status = row(page, muted).locator(".c-status")
+        assert silence.id in (await status.get_attribute("title") or "")
+        subject = row(page, travis).locator(".c-subject")
+        await expect(subject).to_contain_text("failed")
+        box = await subject.bounding_box()
+        assert box is not None
+        assert box["width"] >= 250
+        assert box["x"] + box["width"] <= 1366
+
+        await row(page, muted).click()
+        await expect(page.locator("#detail")).to_contain_text(f"Silenced by {silence.id}")
+        await row(page, travis).click()
+        drawn = page.locator("#detail .sl-message")
+        await expect(drawn).to_be_visible()
+        await expect(drawn.locator(".sl-attachment")).to_have_count(1)
+        colour = await drawn.locator(".sl-attachment").evaluate(
+            "a => getComputedStyle(a).borderLeftColor"
+        )
+        assert colour == "rgb(224, 30, 90)"  # the error bar, #E01E5A
+        await expect(drawn.locator(".sl-field").first).to_be_visible()
+        await expect(drawn.locator(".sl-button").first).to_be_visible()
+        text = await drawn.inner_text()
+        for raw in ("<http", "*", "&gt;"):
+            assert raw not in text, text
+        drawer = await page.locator("#detail").bounding_box()
+        assert drawer is not None
+        assert drawer["width"] <= 1366 * 0.6 + 1
+        save_screenshot("live-page-laptop.png", await page.screenshot())
+        assert errors == []

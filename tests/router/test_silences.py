@@ -298,7 +298,8 @@ async def test_cli_silence_mutes_matching_events_until_removed(
         _, muted = await hub.post(alert("web-1", "critical", 1))
         _, heard = await hub.post(alert("web-2", "critical", 2))
         entry = await routed(http, hub.ops_url, muted["id"])
-        assert entry["silenced"] is True
+        held_by = f"{silence_id} (source=kapacitor labels.host=web-1)"
+        assert entry["silenced"] == entry["silenced_by"] == held_by  # which silence, by id
         assert entry["status"] == "silenced"
         assert silenced_count() == before + 1
         await slack.wait_for(1, timeout=15)

@@ -59,11 +59,11 @@ function row(s) {
     el("td", { class: "c-id mono", title: s.id }, s.id.slice(0, 8)),
     el("td", { class: "c-source" }, s.source),
     el("td", { class: "c-type mono" }, s.type),
-    el("td", { class: "c-subject", title: s.title }, s.subject || s.title),
+    el("td", { class: "c-subject", title: s.subject ? `${s.subject}: ${s.title}` : s.title }, s.title),
     el("td", { class: "c-sev" }, chip("sev", s.severity)),
     el("td", { class: "c-routes", title: s.routes.join(", ") }, s.routes.join(", ")),
     el("td", { class: "c-channels" }, channels),
-    el("td", { class: "c-status" }, chip("status", s.status)),
+    el("td", { class: "c-status", title: s.silenced_by ? `silenced by ${s.silenced_by}` : null }, chip("status", s.status)),
   );
   tr.hidden = !matches(s);
   if (s.id === state.selected) tr.classList.add("selected");
@@ -214,7 +214,10 @@ function explanation(detail) {
 
 function deliveries(detail) {
   const channels = Object.entries(detail.deliveries);
-  if (!channels.length) return el("p", { class: "muted" }, detail.silenced ? "Silenced." : "No channel.");
+  if (!channels.length) {
+    if (detail.silenced_by) return el("p", {}, "Silenced by ", el("span", { class: "mono" }, detail.silenced_by), " (see hub silence list).");
+    return el("p", { class: "muted" }, detail.silenced ? "Silenced." : "No route matched: no channel.");
+  }
   return el(
     "ul",
     { class: "deliveries" },
@@ -224,6 +227,13 @@ function deliveries(detail) {
   );
 }
 
+function slackPreview(detail) {
+  if (!detail.message || typeof slackMessage !== "function") return null;
+  const channel = detail.channels[0];
+  const note = detail.channels.length > 1 ? `and ${detail.channels.length - 1} more channel(s)` : channel ? "" : "no channel: not posted";
+  return section("In Slack", el("div", { class: "slack-frame" }, slackMessage(detail.message, { channel: channel || "(no channel)", note })));
+}
+
 function renderDetail(detail) {
   const e = detail.event;
   $("detail-title").replaceChildren(chip("sev", detail.severity), " ", el("span", { class: "mono" }, e.type));
@@ -231,7 +241,7 @@ function renderDetail(detail) {
   const labels = Object.entries(e.labels || {});
   $("detail-body").replaceChildren(
     el("p", { class: "detail-title" }, e.title),
-    el("p", {}, chip("status", detail.status), " ", link),
+    el("p", {}, chip("status", detail.status), " ", detail.silenced_by ? `by silence ${detail.silenced_by} ` : "", link),
     el(
       "p",
       {},
@@ -241,6 +251,7 @@ function renderDetail(detail) {
         "Incident timeline and after-action draft →",
       ),
     ),
+    slackPreview(detail),
     section(
       "Event",
       fields([
@@ -255,7 +266,7 @@ function renderDetail(detail) {
         ["time", e.time],
         ["received", e.receivedat],
       ]),
-      e.text ? el("pre", { class: "text" }, e.text) : null,
+      e.text ? el("div", { class: "text" }, typeof slackMrkdwn === "function" ? slackMrkdwn(e.text) : e.text) : null,
     ),
     labels.length ? section("Labels", fields(labels)) : null,
     section("Routing", el("p", {}, "Routes: ", detail.routes.join(", ") || "none"), explanation(detail)),
