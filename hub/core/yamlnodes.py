@@ -42,6 +42,38 @@ def read_text(path: str | Path, failure: type[ConfigFileError]) -> str:
         raise failure([f"{path}: not UTF-8 text: {exc.reason}"]) from None
 
 
+_UNQUOTED_HASH = re.compile(r"(?:^|[\[,{:]\s*|-\s+)#\w")
+_UNQUOTED_STAR = re.compile(r"(?:^|[\[,{:]\s*|-\s+)\*")
+
+
+def yaml_problem(exc: yaml.MarkedYAMLError, source: str) -> str:
+    """What is wrong with a YAML line, in the words of the file's author rather than the
+    parser's, with the parser's words after it (`source` is the line the parser stopped on)."""
+    problem = str(exc.problem or exc)
+    code = source.split(" #", 1)[0] if not source.lstrip().startswith("#") else source
+    if _UNQUOTED_HASH.search(code) or ("<stream end>" in problem and "#" in source):
+        advice = (
+            'a value starting with "#" is a comment in YAML, so the value is lost: quote it, '
+            'e.g. channels: ["#ci"]'
+        )
+    elif _UNQUOTED_STAR.search(code) or "alias" in problem:
+        advice = (
+            'a value starting with "*" (or "&") is special in YAML: quote it, e.g. actor: "*[bot]"'
+        )
+    elif "'>'" in problem or "chomping" in problem or "'!'" in problem:
+        advice = 'quote values that start with ">" or "!", e.g. severity: ">=error"'
+    elif "block end" in problem or "mapping values are not allowed" in problem:
+        advice = (
+            "the indentation does not line up: keys of one mapping start in the same column, "
+            "and a list item's keys line up under its first key"
+        )
+    elif "tab" in problem:
+        advice = "indent with spaces: YAML does not allow tabs"
+    else:
+        return f"invalid YAML: {problem}"
+    return f"{advice} (YAML: {problem})"
+
+
 def join_path(parent: str, key: str) -> str:
     """The key path of `key` under `parent`: `a.b`, or `a['odd/key']` when `key` is not a word."""
     part = f".{key}" if _IDENTIFIER.fullmatch(key) else f"[{key!r}]"
@@ -64,12 +96,18 @@ class NodeReader:
             root = yaml.compose(text, Loader=yaml.SafeLoader)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 1 if mark else 1
-            hint = ' (quote values that start with ">" or "!", e.g. ">=error")'
-            hint = hint if re.search(r"chomping|'>'", str(exc.problem)) else ""
-            raise self.failure(
-                [f"{self.filename}:{line}: invalid YAML: {exc.problem}{hint}"]
-            ) from None
+            index = mark.line if mark else 0
+            lines = text.splitlines()
+            # A "#" that started a comment cuts the document short: the parser stops later
+            # than the line that holds it, so name the nearest line above that has one.
+            for above in range(min(index, len(lines) - 1), max(index - 3, -1), -1):
+                line = lines[above]
+                if not line.lstrip().startswith("#") and _UNQUOTED_HASH.search(line):
+                    index = above
+                    break
+            source = lines[index] if index < len(lines) else ""
+            problem = yaml_problem(exc, source)
+            raise self.failure([f"{self.filename}:{index + 1}: {problem}"]) from None
         except yaml.YAMLError as exc:
             raise self.failure([f"{self.filename}: invalid YAML: {exc}"]) from None
         if root is None:

@@ -292,7 +292,15 @@ class _Loader(NodeReader):
             self.error(node, path, f"{text!r} is not a valid channel name ({rule})")
         else:
             close = difflib.get_close_matches(text, self.aliases, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            if close:
+                hint = f"; did you mean {close[0]!r}?"
+            elif _is_channel("#" + text):
+                hint = (
+                    f'; a channel is written with its # and quoted, "#{text}" '
+                    "(or define the alias under channels:)"
+                )
+            else:
+                hint = ""
             self.error(node, path, f"undefined alias {text!r}{hint}")
         return None
 

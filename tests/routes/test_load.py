@@ -124,7 +124,8 @@ def test_scalars_are_read_as_written() -> None:
         ),
         pytest.param(
             route_doc("match: {}\nchannels: [firehose]"),
-            "routes.yaml:5: routes[0].channels[0]: undefined alias 'firehose'",
+            "routes.yaml:5: routes[0].channels[0]: undefined alias 'firehose'; a channel is "
+            'written with its # and quoted, "#firehose" (or define the alias under channels:)',
             id="undefined-alias",
         ),
         pytest.param(
@@ -255,7 +256,8 @@ def test_scalars_are_read_as_written() -> None:
         ),
         pytest.param(
             "version: 1\ndefaults: {unrouted: firehose}\nroutes: []\n",
-            "routes.yaml:2: defaults.unrouted: undefined alias 'firehose'",
+            "routes.yaml:2: defaults.unrouted: undefined alias 'firehose'; a channel is written "
+            'with its # and quoted, "#firehose" (or define the alias under channels:)',
             id="unrouted-undefined-alias",
         ),
         pytest.param(
@@ -346,7 +348,8 @@ def test_all_errors_are_collected_in_line_order() -> None:
             stop: maybe
         """
     expected = [
-        "routes.yaml:2: defaults.unrouted: undefined alias 'nowhere'",
+        "routes.yaml:2: defaults.unrouted: undefined alias 'nowhere'; a channel is written "
+        'with its # and quoted, "#nowhere" (or define the alias under channels:)',
         "routes.yaml:5: routes[0].match[0].severity: '>=warn' is not a severity",
         "routes.yaml:5: routes[0].match[1].sourc: unknown key; did you mean 'source'?",
         "routes.yaml:6: routes[0].channels[1]: undefined alias 'bad channel'",
@@ -386,8 +389,8 @@ def test_unquoted_comparison_gets_a_quoting_hint() -> None:
     """An unquoted `>=error` fails to parse, and the error says to quote it."""
     text = route_doc("match:\n  severity: >=error\nchannels: ['#a']")
     assert errors_of(text) == [
-        "routes.yaml:5: invalid YAML: expected chomping or indentation indicators, but found '='"
-        ' (quote values that start with ">" or "!", e.g. ">=error")'
+        'routes.yaml:5: quote values that start with ">" or "!", e.g. severity: ">=error" '
+        "(YAML: expected chomping or indentation indicators, but found '=')"
     ]
 
 
@@ -560,3 +563,42 @@ def test_bad_defaults_noise_control_names_the_defaults_key() -> None:
     assert errors_of(text) == [
         "routes.yaml:3: defaults.dedup_window: '-5m' is not a duration (use e.g. 30s, 15m, 24h, 7d)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("routes", "line", "advice"),
+    [
+        (
+            "  - name: ci\n    match: {source: travis}\n    channels: [#ci]\n",
+            5,
+            'a value starting with "#" is a comment in YAML, so the value is lost: quote it',
+        ),
+        (
+            "  - name: ci\n    match: {actor: *[bot]}\n    channels: ['#ci']\n",
+            4,
+            'a value starting with "*" (or "&") is special in YAML: quote it',
+        ),
+        (
+            "  - name: ci\n    match: {source: travis}\n     channels: ['#ci']\n",
+            5,
+            "the indentation does not line up",
+        ),
+    ],
+)
+def test_yaml_mistakes_are_told_in_the_authors_words(routes: str, line: int, advice: str) -> None:
+    """An unquoted #channel, a value starting with *, or a misindented key names its line and
+    says what to write, the parser's own words coming after."""
+    with pytest.raises(RoutesError) as caught:
+        parse_routes(f"version: 1\nroutes:\n{routes}")
+    (message,) = caught.value.errors
+    assert message.startswith(f"routes.yaml:{line}: {advice}")
+    assert "(YAML: " in message
+
+
+def test_an_alias_that_looks_like_a_channel_suggests_the_channel() -> None:
+    """`unrouted: general` with no such alias suggests writing the channel "#general"."""
+    with pytest.raises(
+        RoutesError,
+        match="undefined alias 'general'; a channel is written with its # and quoted, \"#general\"",
+    ):
+        parse_routes("version: 1\ndefaults: {unrouted: general}\nroutes: []\n")
