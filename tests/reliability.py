@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aio_pika
+
+from hub.backends.amqp.broker import Topology
+from hub.core.settings import Settings
 from hub.testing import signing
 from hub.testing.fakeslack import FakeSlack
+from hub.testing.harness import AMQP_URL, RunningHub
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
@@ -104,3 +111,41 @@ def record(test: str, profile: str, figures: dict[str, object]) -> None:
 def inversions(numbers: list[int]) -> list[tuple[int, int]]:
     """Adjacent pairs out of order (for failure messages)."""
     return [(a, b) for a, b in itertools.pairwise(numbers) if a > b]
+
+
+LOAD_CHANNELS = 10
+"""The channels of the engine-fault scenarios' steady load."""
+TEN_CHANNELS = "version: 1\nroutes:\n" + "".join(
+    f'  - {{name: team-{t}, match: {{repo: acme/{t}}}, channels: ["#team-{t}"]}}\n'
+    for t in "abcdefghij"
+)
+"""routes.yaml of that load: event i goes to #team-<i mod 10>."""
+
+
+async def steady_load(hub: RunningHub, tally: Tally, seconds: float, pause: float) -> set[int]:
+    """One sender per channel, each posting its channel's events in order, one at a time, for
+    `seconds`; the numbers sent (event i goes to channel i mod LOAD_CHANNELS)."""
+    sent: set[int] = set()
+    deadline = time.monotonic() + seconds
+
+    async def sender(team: int) -> None:
+        i = team
+        while time.monotonic() < deadline:
+            status, _ = await hub.post(numbered(i, LOAD_CHANNELS))
+            tally.answer(status)
+            sent.add(i)
+            i += LOAD_CHANNELS
+            await asyncio.sleep(pause)
+
+    await asyncio.gather(*(sender(t) for t in range(LOAD_CHANNELS)))
+    return sent
+
+
+async def dead_letter_count(settings: Settings, url: str = AMQP_URL) -> int:
+    """Messages in the hub's dead-letter queue, asked of the RabbitMQ node at `url`."""
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel()
+        topology = Topology(settings.amqp_prefix, settings.delivery_shards)
+        queue = await channel.declare_queue(topology.dead_letters, passive=True)
+        return int(queue.declaration_result.message_count or 0)

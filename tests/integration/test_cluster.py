@@ -4,28 +4,20 @@ follower): the stages move to another node and every accepted event reaches Slac
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import aio_pika
 import pytest
 
 from hub.backends.amqp.broker import Topology
-from hub.core.settings import Settings
 from hub.testing.fakeslack import FakeSlack
-from hub.testing.harness import HubProcess, RunningHub, free_port, run_hub
+from hub.testing.harness import HubProcess, free_port, run_hub
 from tests.conftest_integration import SettingsFactory
 from tests.rabbitcluster import Node, RabbitCluster
-from tests.reliability import Tally, numbered
+from tests.reliability import TEN_CHANNELS, Tally, dead_letter_count, steady_load
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.faults]
 
-CHANNELS = 10
-TEN_CHANNELS = "version: 1\nroutes:\n" + "".join(
-    f'  - {{name: team-{t}, match: {{repo: acme/{t}}}, channels: ["#team-{t}"]}}\n'
-    for t in "abcdefghij"
-)
 LOAD_SECONDS = 20.0
 KILL_AFTER = 7.0
 
@@ -51,35 +43,6 @@ def whole_cluster(cluster: RabbitCluster) -> RabbitCluster:
 def node_list(*nodes: Node) -> str:
     """`HUB_BROKER_URL` naming these nodes, in this order."""
     return ",".join(n.url for n in nodes)
-
-
-async def steady_load(hub: RunningHub, tally: Tally, seconds: float, pause: float) -> set[int]:
-    """One sender per channel posting its channel's events in order, one at a time, for
-    `seconds`; the numbers sent (event i goes to channel i mod CHANNELS)."""
-    sent: set[int] = set()
-    deadline = time.monotonic() + seconds
-
-    async def sender(team: int) -> None:
-        i = team
-        while time.monotonic() < deadline:
-            status, _ = await hub.post(numbered(i, CHANNELS))
-            tally.answer(status)
-            sent.add(i)
-            i += CHANNELS
-            await asyncio.sleep(pause)
-
-    await asyncio.gather(*(sender(t) for t in range(CHANNELS)))
-    return sent
-
-
-async def dead_letters(settings: Settings, node: Node) -> int:
-    """Messages in the hub's dead-letter queue, asked of `node`."""
-    connection = await aio_pika.connect(node.url)
-    async with connection:
-        channel = await connection.channel()
-        topology = Topology(settings.amqp_prefix, settings.delivery_shards)
-        queue = await channel.declare_queue(topology.dead_letters, passive=True)
-        return int(queue.declaration_result.message_count or 0)
 
 
 @pytest.mark.timeout(360)
@@ -134,7 +97,7 @@ async def test_a_cluster_node_killed_under_load_loses_doubles_and_dead_letters_n
             await killer
             await slack.wait_for_events(len(sent), timeout=120)
             await asyncio.sleep(2)
-            dead = await dead_letters(settings, third)
+            dead = await dead_letter_count(settings, third.url)
             after = await asyncio.to_thread(whole_cluster.queues, third, settings.amqp_prefix)
             for process_ in (router, deliverer):
                 assert process_.process is not None

@@ -11,53 +11,22 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import aio_pika
 import pytest
 
-from hub.backends.amqp.broker import Topology
-from hub.core.settings import Settings
 from hub.testing.fakeslack import FakeSlack
-from hub.testing.harness import AMQP_URL, RunningHub, free_port, run_hub
+from hub.testing.harness import RunningHub, free_port, run_hub
 from tests.conftest_integration import SettingsFactory
-from tests.reliability import Tally, numbered
+from tests.reliability import (
+    LOAD_CHANNELS,
+    TEN_CHANNELS,
+    Tally,
+    dead_letter_count,
+    numbered,
+    steady_load,
+)
 from tests.tcpproxy import TcpProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.faults]
-
-CHANNELS = 10
-TEN_CHANNELS = "version: 1\nroutes:\n" + "".join(
-    f'  - {{name: team-{t}, match: {{repo: acme/{t}}}, channels: ["#team-{t}"]}}\n'
-    for t in "abcdefghij"
-)
-
-
-async def steady_load(hub: RunningHub, tally: Tally, seconds: float, pause: float) -> set[int]:
-    """One sender per channel, each posting its channel's events in order, one at a time, for
-    `seconds`; the numbers sent (event i goes to channel i mod CHANNELS)."""
-    sent: set[int] = set()
-    deadline = time.monotonic() + seconds
-
-    async def sender(team: int) -> None:
-        i = team
-        while time.monotonic() < deadline:
-            status, _ = await hub.post(numbered(i, CHANNELS))
-            tally.answer(status)
-            sent.add(i)
-            i += CHANNELS
-            await asyncio.sleep(pause)
-
-    await asyncio.gather(*(sender(t) for t in range(CHANNELS)))
-    return sent
-
-
-async def dead_letter_count(settings: Settings) -> int:
-    """Messages in the hub's dead-letter queue."""
-    connection = await aio_pika.connect(AMQP_URL)
-    async with connection:
-        channel = await connection.channel()
-        topology = Topology(settings.amqp_prefix, settings.delivery_shards)
-        queue = await channel.declare_queue(topology.dead_letters, passive=True)
-        return int(queue.declaration_result.message_count or 0)
 
 
 async def readiness(hub: RunningHub) -> dict[str, str]:
@@ -144,7 +113,7 @@ async def test_nacked_delivery_publishes_make_the_router_wait_not_dead_letter(
                 await asyncio.sleep(0.2)
             sent = set()
             for i in range(60):
-                tally.answer((await hub.post(numbered(i, CHANNELS)))[0])
+                tally.answer((await hub.post(numbered(i, LOAD_CHANNELS)))[0])
                 sent.add(i)
                 await asyncio.sleep(0.05)
             ready = await readiness(hub)
@@ -210,14 +179,14 @@ async def test_full_data_disk_answers_503_then_accepts_again_and_delivers_all(
     retry_after: set[str] = set()
     async with run_hub(settings) as hub:
         for i in range(20):
-            tally.answer((await hub.post(numbered(i, CHANNELS)))[0])
+            tally.answer((await hub.post(numbered(i, LOAD_CHANNELS)))[0])
             accepted.add(i)
         await slack.wait_for_events(20, timeout=30)
         filler = fill(small_disk)
         i = 20
         while 503 not in tally.statuses:
             assert i < 2000, "the full disk never refused an event"
-            signed = numbered(i, CHANNELS)
+            signed = numbered(i, LOAD_CHANNELS)
             async with hub.http.post(
                 hub.url + signed.path, data=signed.body, headers=signed.headers
             ) as r:
@@ -228,7 +197,7 @@ async def test_full_data_disk_answers_503_then_accepts_again_and_delivers_all(
                     retry_after.add(r.headers.get("Retry-After", ""))
             i += 1
         for _ in range(10):  # still full: refused again, and the process answers
-            signed = numbered(i, CHANNELS)
+            signed = numbered(i, LOAD_CHANNELS)
             async with hub.http.post(
                 hub.url + signed.path, data=signed.body, headers=signed.headers
             ) as r:
@@ -241,7 +210,7 @@ async def test_full_data_disk_answers_503_then_accepts_again_and_delivers_all(
             i += 1
         filler.unlink()
         for n in range(i, i + 20):
-            status = (await hub.post(numbered(n, CHANNELS)))[0]
+            status = (await hub.post(numbered(n, LOAD_CHANNELS)))[0]
             tally.answer(status)
             assert status == 202, "not accepted again once the disk had room"
             accepted.add(n)

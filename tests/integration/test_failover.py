@@ -4,28 +4,18 @@ every accepted event reaches Slack once, none dead-lettered, no posted mark lost
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import aio_pika
 import pytest
 
-from hub.backends.amqp.broker import Topology
-from hub.core.settings import Settings
 from hub.testing.fakeslack import FakeSlack
-from hub.testing.harness import AMQP_URL, HubProcess, RunningHub, free_port, run_hub
+from hub.testing.harness import HubProcess, free_port, run_hub
 from tests.conftest_integration import SettingsFactory
 from tests.redissentinel import RedisFailover
-from tests.reliability import Tally, numbered
+from tests.reliability import TEN_CHANNELS, Tally, dead_letter_count, steady_load
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.faults]
-
-CHANNELS = 10
-TEN_CHANNELS = "version: 1\nroutes:\n" + "".join(
-    f'  - {{name: team-{t}, match: {{repo: acme/{t}}}, channels: ["#team-{t}"]}}\n'
-    for t in "abcdefghij"
-)
 
 
 @pytest.fixture
@@ -39,35 +29,6 @@ def failover(tmp_path: Path) -> Iterator[RedisFailover]:
         yield servers
     finally:
         servers.stop()
-
-
-async def steady_load(hub: RunningHub, tally: Tally, seconds: float, pause: float) -> set[int]:
-    """One sender per channel posting its channel's events in order, one at a time, for
-    `seconds`; the numbers sent (event i goes to channel i mod CHANNELS)."""
-    sent: set[int] = set()
-    deadline = time.monotonic() + seconds
-
-    async def sender(team: int) -> None:
-        i = team
-        while time.monotonic() < deadline:
-            status, _ = await hub.post(numbered(i, CHANNELS))
-            tally.answer(status)
-            sent.add(i)
-            i += CHANNELS
-            await asyncio.sleep(pause)
-
-    await asyncio.gather(*(sender(t) for t in range(CHANNELS)))
-    return sent
-
-
-async def dead_letters(settings: Settings) -> int:
-    """Messages in the hub's dead-letter queue."""
-    connection = await aio_pika.connect(AMQP_URL)
-    async with connection:
-        channel = await connection.channel()
-        topology = Topology(settings.amqp_prefix, settings.delivery_shards)
-        queue = await channel.declare_queue(topology.dead_letters, passive=True)
-        return int(queue.declaration_result.message_count or 0)
 
 
 @pytest.mark.timeout(240)
@@ -99,7 +60,7 @@ async def test_redis_primary_killed_under_load_fails_over_losing_and_doubling_no
             await killer
             await slack.wait_for_events(len(sent), timeout=120)
             await asyncio.sleep(2)
-            dead = await dead_letters(settings)
+            dead = await dead_letter_count(settings)
             promoted = await asyncio.to_thread(failover.master)
             new_primary = failover.client(promoted)
             try:
