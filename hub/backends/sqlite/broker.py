@@ -313,7 +313,16 @@ class SqliteBroker:
             for task in still:
                 task.cancel()
             await asyncio.gather(*still, return_exceptions=True)
-            await self.db.write([(_RELEASE_MANY, (json.dumps(seqs),))], durable=False)
+            try:
+                await self.db.write([(_RELEASE_MANY, (json.dumps(seqs),))], durable=False)
+            except EngineUnavailable as exc:
+                # A full disk refused the release: the claims come back by themselves once
+                # their visibility timeout passes, so nothing is lost and stopping goes on.
+                log.warning(
+                    "could not release claimed messages; they return after the visibility timeout",
+                    messages=len(seqs),
+                    error=str(exc),
+                )
         return not still
 
 
