@@ -134,11 +134,12 @@ async def test_nacked_delivery_publishes_make_the_router_wait_not_dead_letter(
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 16 MiB tmpfs mounted for this test (needs root), unmounted afterwards."""
+    """A 64 MiB tmpfs mounted for this test (needs root), unmounted afterwards: room for the
+    SQLite files and their WAL (a few MiB each before a checkpoint) before the test fills it."""
     mount = tmp_path / "disk"
     mount.mkdir()
     subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)],
+        ["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)],
         check=True,
         capture_output=True,
         timeout=30,
