@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from typing import Any
 
 from adapters.payload import (
+    check_hub_signature,
     clip,
     commit_sha,
     escape,
@@ -23,12 +22,11 @@ from adapters.payload import (
     string,
     timestamp,
 )
-from hub.core.errors import BadPayload, UnsupportedMediaType, VerificationError
+from hub.core.errors import BadPayload, UnsupportedMediaType
 from hub.core.event import Event
 from hub.core.severity import Severity
 from hub.core.sources import WebhookRequest, body_id
 
-_SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
 _RUN_ID = re.compile(r"[A-Za-z0-9._:-]{1,100}")
 _STATUS = {"running", "passed", "failed"}
 _SEVERITY = {"running": Severity.INFO, "passed": Severity.SUCCESS, "failed": Severity.ERROR}
@@ -46,23 +44,13 @@ class AnsibleAdapter:
     def verify(self, request: WebhookRequest, secret: str) -> None:
         """Raise `VerificationError` unless X-Hub-Signature-256 is the body's HMAC with `secret`."""
         require_secret(secret, self.secret_env, "the secret the Ansible callback signs with")
-        header = request.headers.get("X-Hub-Signature-256", "").strip()
-        if not header:
-            raise VerificationError(
-                "missing X-Hub-Signature-256 header: set HUB_ANSIBLE_SECRET for the Ansible"
-                " callback `hub` to the same secret as hub's"
-            )
-        match = _SIGNATURE.fullmatch(header)
-        if match is None:
-            raise VerificationError(
-                "malformed X-Hub-Signature-256 header: expected 'sha256=' and 64 hex digits"
-            )
-        expected = hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, match.group(1).lower()):
-            raise VerificationError(
-                "X-Hub-Signature-256 does not match the body: check that the Ansible controller's"
-                " HUB_ANSIBLE_SECRET equals hub's"
-            )
+        check_hub_signature(
+            request.headers,
+            request.body,
+            secret,
+            "set HUB_ANSIBLE_SECRET for the Ansible callback `hub` to the same secret as hub's",
+            "check that the Ansible controller's HUB_ANSIBLE_SECRET equals hub's",
+        )
 
     def signed_content(self, request: WebhookRequest) -> bytes:
         """The body: the signature covers it and no header, so one body is accepted once."""

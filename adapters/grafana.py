@@ -9,7 +9,7 @@ import re
 from adapters import alertgroup
 from adapters.credentials import check_token
 from adapters.payload import escape, labels, parse_object, string
-from hub.core.errors import UnsupportedMediaType, VerificationError
+from hub.core.errors import UnsupportedMediaType, VerificationError, verify_with_any
 from hub.core.event import Event
 from hub.core.sources import WebhookRequest
 
@@ -39,14 +39,10 @@ class GrafanaAdapter:
         if current is None:
             return
         header = request.options.get(TIMESTAMP_HEADER_ENV)
+        # While the secret is rotated, Grafana may still sign with the previous one.
         previous = request.options.get(SIGNING_SECRET_ENV + "_PREVIOUS")
-        try:
-            _check_signature(request, current, header)
-        except VerificationError:
-            # While the secret is rotated, Grafana may still sign with the previous one.
-            if previous is None:
-                raise
-            _check_signature(request, previous, header)
+        secrets = [current] if previous is None else [current, previous]
+        verify_with_any(secrets, lambda secret: _check_signature(request, secret, header))
 
     def signed_content(self, request: WebhookRequest) -> bytes | None:
         """With the HMAC on, the body (accepted once per dedup window: the signature binds no

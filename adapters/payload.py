@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import codecs
+import hashlib
+import hmac
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NoReturn
@@ -262,3 +265,25 @@ def commit_sha(value: Any) -> str | None:
 def labels(pairs: dict[str, str | None]) -> dict[str, str]:
     """The label map without absent or blank values."""
     return {key: value for key, value in pairs.items() if value is not None and value.strip()}
+
+
+_HUB_SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
+
+
+def check_hub_signature(
+    headers: Mapping[str, str], body: bytes, secret: str, missing: str, mismatch: str
+) -> None:
+    """Raise `VerificationError` unless `X-Hub-Signature-256` is `sha256=` and the hex
+    HMAC-SHA256 of `body` with `secret` (GitHub's scheme); `missing` and `mismatch` say
+    what to check when the header is absent or does not match."""
+    header = next((v for k, v in headers.items() if k.lower() == "x-hub-signature-256"), "").strip()
+    if not header:
+        raise VerificationError(f"missing X-Hub-Signature-256 header: {missing}")
+    match = _HUB_SIGNATURE.fullmatch(header)
+    if match is None:
+        raise VerificationError(
+            "malformed X-Hub-Signature-256 header: expected 'sha256=' and 64 hex digits"
+        )
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, match.group(1).lower()):
+        raise VerificationError(f"X-Hub-Signature-256 does not match the body: {mismatch}")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
@@ -26,12 +23,19 @@ from adapters.github.review import (
     pull_request_review,
     pull_request_review_comment,
 )
-from adapters.payload import Summary, clip, one_line, parse_object, require_secret, slug
-from hub.core.errors import BadPayload, UnsupportedMediaType, VerificationError
+from adapters.payload import (
+    Summary,
+    check_hub_signature,
+    clip,
+    one_line,
+    parse_object,
+    require_secret,
+    slug,
+)
+from hub.core.errors import BadPayload, UnsupportedMediaType
 from hub.core.event import Event
 from hub.core.sources import WebhookRequest, body_id
 
-_SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
 _JSON = "application/json"
 _FORM = "application/x-www-form-urlencoded"
 
@@ -73,23 +77,14 @@ class GitHubAdapter:
     def verify(self, request: WebhookRequest, secret: str) -> None:
         """Raise `VerificationError` unless X-Hub-Signature-256 is the body's HMAC with `secret`."""
         require_secret(secret, self.secret_env, "the webhook's secret")
-        header = _header(request.headers, "X-Hub-Signature-256")
-        if header is None:
-            raise VerificationError(
-                "missing X-Hub-Signature-256 header: give the GitHub webhook a secret equal to "
-                f"{self.secret_env}"
-            )
-        match = _SIGNATURE.fullmatch(header)
-        if match is None:
-            raise VerificationError(
-                "malformed X-Hub-Signature-256 header: expected 'sha256=' and 64 hex digits"
-            )
-        expected = hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, match.group(1).lower()):
-            raise VerificationError(
-                "X-Hub-Signature-256 does not match the body: check that the webhook's secret "
-                f"equals {self.secret_env} and that nothing rewrites the body in transit"
-            )
+        check_hub_signature(
+            request.headers,
+            request.body,
+            secret,
+            f"give the GitHub webhook a secret equal to {self.secret_env}",
+            f"check that the webhook's secret equals {self.secret_env} and that nothing "
+            "rewrites the body in transit",
+        )
 
     def signed_content(self, request: WebhookRequest) -> bytes:
         """The body: GitHub signs neither X-GitHub-Delivery nor X-GitHub-Event."""

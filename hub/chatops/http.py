@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
@@ -24,7 +24,7 @@ from hub.core.errors import (
     ConfigError,
     HubError,
     PayloadTooLarge,
-    VerificationError,
+    verify_with_any,
 )
 from hub.core.log import get_logger
 
@@ -138,7 +138,8 @@ class ChatOpsEndpoints:
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"Slack requests are under {MAX_BODY_BYTES} bytes")
         body = await request.read()
-        _verify_any(secrets, request.headers, body, self.clock())
+        now = self.clock()
+        verify_with_any(secrets, lambda secret: verify(secret, request.headers, body, now))
         try:
             fields = parse_qs(body.decode(), keep_blank_values=True, strict_parsing=bool(body))
         except (UnicodeDecodeError, ValueError):
@@ -200,22 +201,6 @@ class _NotActed(Exception):
     def __init__(self, answer: str) -> None:
         super().__init__(answer)
         self.answer = answer
-
-
-def _verify_any(
-    secrets: Sequence[str], headers: Mapping[str, str], body: bytes, now: float
-) -> None:
-    """Slack's signature by any of `secrets`; else the current secret's refusal."""
-    refusal: VerificationError | None = None
-    for secret in secrets:
-        try:
-            verify(secret, headers, body, now)
-        except VerificationError as exc:
-            refusal = refusal or exc
-        else:
-            return
-    if refusal is not None:
-        raise refusal
 
 
 class _Off(HubError):

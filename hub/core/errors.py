@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 
 class HubError(Exception):
     """Base of hub's own errors; `str()` is the message a user reads."""
@@ -98,3 +100,18 @@ class PermanentDeliveryError(DeliveryError):
 
 class ConfigError(Exception):
     """Configuration is invalid; the message names the file, line and key where it can."""
+
+
+def verify_with_any(secrets: Sequence[str], check: Callable[[str], None]) -> None:
+    """Return if `check` passes with any of `secrets` (the current one, then the previous one
+    while it is rotated); else raise the first secret's `VerificationError`."""
+    refusal: VerificationError | None = None
+    for secret in secrets:
+        try:
+            check(secret)
+        except VerificationError as exc:
+            refusal = refusal or exc
+        else:
+            return
+    if refusal is not None:
+        raise refusal

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from multidict import CIMultiDict
 
-from hub.core.errors import HubError, PayloadTooLarge, Unavailable, UnknownSource, VerificationError
+from hub.core.errors import (
+    HubError,
+    PayloadTooLarge,
+    Unavailable,
+    UnknownSource,
+    VerificationError,
+    verify_with_any,
+)
 from hub.core.event import Event
 from hub.core.log import get_logger
 from hub.core.metrics import EVENTS_PUBLISHED, WEBHOOK_DURATION, WEBHOOKS_RECEIVED
@@ -156,7 +163,7 @@ class Receiver:
         secrets = self._secrets(adapter)
         signed = None
         if secrets:
-            verify_any(adapter, webhook, secrets)
+            verify_with_any(secrets, lambda secret: adapter.verify(webhook, secret))
             signed = adapter.signed_content(webhook)
         elif name not in self.allow_unsigned:
             raise VerificationError(
@@ -186,20 +193,6 @@ class Receiver:
 
 def _accepted(secret_for: SecretLookup, env: str) -> tuple[str, ...]:
     return tuple(s for s in (secret_for(env), secret_for(env + PREVIOUS)) if s)
-
-
-def verify_any(adapter: SourceAdapter, webhook: WebhookRequest, secrets: Sequence[str]) -> None:
-    """Return if any of `secrets` verifies the request; else raise the current secret's error."""
-    refusal: VerificationError | None = None
-    for secret in secrets:
-        try:
-            adapter.verify(webhook, secret)
-        except VerificationError as exc:
-            refusal = refusal or exc
-        else:
-            return
-    if refusal is not None:
-        raise refusal
 
 
 def error_response(exc: HubError) -> web.Response:

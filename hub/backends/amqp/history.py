@@ -97,14 +97,7 @@ class AmqpRecordLog:
 
     async def read(self, since: datetime | None, follow: bool) -> AsyncIterator[Record]:
         """Consume the stream from `since` on its own connection."""
-        connection = await self.broker.open_connection()
-        try:
-            channel = await connection.channel()
-            await channel.set_qos(prefetch_count=500)
-            queue = await channel.get_queue(self.broker.topology.events_log, ensure=False)
-            inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
-            offset: datetime | str = since if since is not None else "first"
-            await queue.consume(inbox.put, arguments={"x-stream-offset": offset})
+        async with self._stream(since if since is not None else "first") as inbox:
             caught_up = False
             while True:
                 try:
@@ -123,11 +116,6 @@ class AmqpRecordLog:
                 # A batch of records (an array), or one record as earlier versions wrote them.
                 for record in records if isinstance(records, list) else [records]:
                     yield record
-        finally:
-            # Closing the connection ends the consumer too; a graceful basic.cancel first
-            # has been seen to hang, and a reader must never hold up a shutdown.
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(connection.close(), CLOSE_TIMEOUT)
 
     async def events(
         self, since: datetime | None, until: datetime, containing: str | None = None
@@ -135,14 +123,7 @@ class AmqpRecordLog:
         """The stream's events from `since`, until one received past `until` (or the stream is
         read to its end); `containing` is looked for in the bytes before any parsing."""
         needle = containing.encode() if containing is not None else None
-        connection = await self.broker.open_connection()
-        try:
-            channel = await connection.channel()
-            await channel.set_qos(prefetch_count=500)
-            queue = await channel.get_queue(self.broker.topology.events_log, ensure=False)
-            inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
-            offset: datetime | str = since - SKEW if since is not None else "first"
-            await queue.consume(inbox.put, arguments={"x-stream-offset": offset})
+        async with self._stream(since - SKEW if since is not None else "first") as inbox:
             while True:
                 try:
                     message = await asyncio.wait_for(inbox.get(), IDLE)
@@ -158,7 +139,24 @@ class AmqpRecordLog:
                 if needle is not None and needle not in message.body:
                     continue
                 yield Event.from_json_bytes(message.body)
+
+    @contextlib.asynccontextmanager
+    async def _stream(
+        self, offset: datetime | str
+    ) -> AsyncIterator[asyncio.Queue[AbstractIncomingMessage]]:
+        """The stream's messages from `offset` on, arriving in a queue, on a connection of its
+        own that is closed when the reader is done."""
+        connection = await self.broker.open_connection()
+        try:
+            channel = await connection.channel()
+            await channel.set_qos(prefetch_count=500)
+            queue = await channel.get_queue(self.broker.topology.events_log, ensure=False)
+            inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+            await queue.consume(inbox.put, arguments={"x-stream-offset": offset})
+            yield inbox
         finally:
+            # Closing the connection ends the consumer too; a graceful basic.cancel first
+            # has been seen to hang, and a reader must never hold up a shutdown.
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(connection.close(), CLOSE_TIMEOUT)
 
