@@ -76,9 +76,13 @@ class RedisFailover:
         return len(others) == len(self.sentinels) - 1 and len(replicas) == 1
 
     def _run(self, name: str, argv: list[str]) -> None:
+        # Each server works in a directory of its own: a replica's first sync writes dump.rdb
+        # in the working directory, which would otherwise be wherever pytest was started.
+        home = self.root / name
+        home.mkdir(exist_ok=True)
         log = (self.root / f"{name}.log").open("ab")
         try:
-            self.processes[name] = subprocess.Popen(argv, stdout=log, stderr=log)
+            self.processes[name] = subprocess.Popen(argv, stdout=log, stderr=log, cwd=home)
         finally:
             log.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -21,12 +22,16 @@ _Call = tuple[Callable[..., Any], tuple[Any, ...], "asyncio.Future[Any]"]
 
 
 def open_data_dir(data_dir: Path) -> Path:
-    """Create HUB_DATA_DIR if needed and prove it is writable; ConfigError in one line if not."""
+    """Create HUB_DATA_DIR if needed and prove it is writable; ConfigError in one line if not.
+
+    The probe file is private to this call: `hub run --workers N` starts processes that all
+    open the same directory at once, and a shared probe name let one unlink another's.
+    """
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
-        probe = data_dir / ".write-test"
-        probe.write_bytes(b"ok")
-        probe.unlink()
+        with tempfile.NamedTemporaryFile(dir=data_dir, prefix=".write-test-") as probe:
+            probe.write(b"ok")
+            probe.flush()
     except OSError as exc:
         raise ConfigError(
             f"HUB_DATA_DIR: {data_dir} is not a writable directory ({exc.strerror})"

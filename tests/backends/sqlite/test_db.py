@@ -125,3 +125,22 @@ def test_only_the_commits_a_promise_rests_on_wait_for_the_disk(tmp_path: Path) -
     assert syncs["marks"] == 0, syncs
     assert syncs["kept"] >= 5, syncs
     assert syncs["shared"] >= 1, syncs
+
+
+def test_processes_opening_one_data_dir_together_all_find_it_writable(tmp_path: Path) -> None:
+    """`hub run --workers N`: each process proves HUB_DATA_DIR writable at the same moment."""
+    data_dir = tmp_path / "data"
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from hub.backends.sqlite.db import open_data_dir\n"
+        "for _ in range(300):\n"
+        "    open_data_dir(Path(sys.argv[1]))\n"
+    )
+    openers = [
+        subprocess.Popen([sys.executable, "-c", script, str(data_dir)], stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    errors = [opener.communicate(timeout=60)[1].decode() for opener in openers]
+    assert [opener.returncode for opener in openers] == [0, 0, 0, 0], "\n".join(errors)
+    assert list(data_dir.iterdir()) == []
