@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -87,13 +88,17 @@ async def test_a_channels_pace_holds_across_a_lane_that_drained(
     tmp_path: Path, state: SqliteState, fake: FakeSlack
 ) -> None:
     """Events of one channel that each find its lane empty are still paced at 1 post/s: the
-    fake Slack, enforcing that pace, never has to answer 429."""
-    fake.limit_channel_rate(1.0, burst=1)
+    posts reach Slack about a second apart, not as fast as each one settles.
+
+    The gaps are measured where Slack sees them, so they allow 0.2 s for one request taking
+    longer on its way than the next (a busy machine); unpaced, they are milliseconds."""
     async with _deliverer(tmp_path, state, fake, rate=1.0, burst=1) as deliverer:
         for n in range(3):  # each one settled before the next arrives
             await asyncio.wait_for(deliverer.handle(_delivery(n)), 10)
-    assert [_ids(p.metadata) for p in fake.posts("#pace")] == [["evt-0"], ["evt-1"], ["evt-2"]]
-    assert [c.status for c in fake.calls if c.status == 429] == [], "posted faster than 1/s"
+    posts = fake.posts("#pace")
+    assert [_ids(p.metadata) for p in posts] == [["evt-0"], ["evt-1"], ["evt-2"]]
+    gaps = [round(later.received - earlier.received, 3) for earlier, later in pairwise(posts)]
+    assert all(gap >= 0.8 for gap in gaps), f"posted faster than 1/s: {gaps} s apart"
 
 
 async def test_a_digest_leaves_out_events_already_posted_in_the_channel(
