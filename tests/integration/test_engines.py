@@ -151,20 +151,15 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def fill(disk: Path) -> Path:
-    """Write a file until the disk refuses; the file."""
+    """Write a file until the disk refuses, to its last byte; the file.
+
+    Unbuffered: a buffered file holds what the disk refused and raises again when closed."""
     filler = disk / "filler"
-    chunk = b"\0" * 65536
-    with filler.open("wb") as out:
-        try:
-            while True:
-                out.write(chunk)
-                out.flush()
-        except OSError:
-            pass
-    with contextlib.suppress(OSError), filler.open("ab") as out:
-        for _ in range(4096):  # the last few bytes too
-            out.write(b"\0")
-            out.flush()
+    with filler.open("wb", buffering=0) as out:
+        for size in (65536, 1):  # big chunks, then the last few bytes
+            with contextlib.suppress(OSError):
+                while out.write(b"\0" * size):
+                    pass
     return filler
 
 
