@@ -13,6 +13,8 @@ from typing import Any
 import structlog
 from aiohttp.http_exceptions import HttpProcessingError
 
+from hub.core.errors import EngineUnavailable
+
 _REDACT = frozenset({"secret", "token", "signature", "authorization", "password"})
 
 
@@ -132,3 +134,13 @@ def get_logger(name: str) -> Any:
     Lazy, because modules create their loggers at import time, before `configure_logging`.
     """
     return structlog.get_logger(logger_name=name)
+
+
+def log_failure(logger: Any, event: str, exc: Exception, **fields: Any) -> None:
+    """Log why work on a message failed (it goes back to its queue): an engine away, which is no
+    fault of the message (hub stopped while the work waited for it), is one warning line;
+    anything else is an error with its traceback."""
+    if isinstance(exc, EngineUnavailable):
+        logger.warning(event, error=str(exc), **fields)
+    else:
+        logger.exception(event, error=str(exc), **fields)

@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from hub.core.broker import Broker
-from hub.core.errors import EngineUnavailable
-from hub.core.log import get_logger
+from hub.core.log import get_logger, log_failure
 from hub.core.messages import DeadLetter, Delivery
 from hub.core.metrics import DEAD_LETTERS, DELIVERIES, DELIVERY_LATENCY
 from hub.core.notify import Notifier, Renderer
@@ -117,10 +116,7 @@ class Deliverer:
                 # An engine away holds the lane on this batch, so the channel's order is kept.
                 await self.gate.run(lambda: self._deliver(batch, lane))  # noqa: B023 - awaited here
             except Exception as exc:
-                if isinstance(exc, EngineUnavailable):  # the gate let it go: hub is stopping
-                    log.warning("delivery left in the queue", channel=channel, error=str(exc))
-                else:
-                    log.exception("delivery failed unexpectedly", channel=channel, error=str(exc))
+                log_failure(log, "delivery failed; returned to the queue", exc, channel=channel)
                 for item in batch:
                     if not item.done.done():
                         item.done.set_exception(exc)

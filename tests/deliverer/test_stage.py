@@ -53,7 +53,7 @@ async def test_stopping_while_an_engine_is_away_leaves_the_delivery_queued_witho
         await broker.close()
         await fake.stop()
     records = [json.loads(line) for line in lines.getvalue().splitlines()]
-    left = [r for r in records if r["event"] == "delivery left in the queue"]
+    left = [r for r in records if r["event"] == "delivery failed; returned to the queue"]
     assert [(r["level"], r["channel"]) for r in left] == [("warning", "#ops")]
     assert [r for r in records if r["level"] == "error" or "exception" in r] == []
     assert fake.posts() == []

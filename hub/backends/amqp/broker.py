@@ -27,7 +27,7 @@ from hub.backends.amqp.publish import TurnPublisher
 from hub.core.broker import POISON_DELIVERY_LIMIT, DeliveryHandler, EventHandler
 from hub.core.errors import EngineUnavailable
 from hub.core.event import CLOUDEVENTS_CONTENT_TYPE, Event
-from hub.core.log import get_logger
+from hub.core.log import get_logger, log_failure
 from hub.core.messages import DeadLetter, DeadLetterSession, Delivery, shard_of
 from hub.core.metrics import QUEUE_LAG
 from hub.core.urls import broker_urls, without_credentials
@@ -420,9 +420,7 @@ class AmqpBroker:
             await asyncio.shield(_settle(message.nack(requeue=True)))
             raise
         except Exception as exc:
-            log.exception(
-                "handler failed; message returned to the queue", queue=queue_name, error=str(exc)
-            )
+            log_failure(log, "handler failed; message returned to the queue", exc, queue=queue_name)
             await _settle(message.nack(requeue=True))
         else:
             await _settle(message.ack())

@@ -19,7 +19,7 @@ from hub.backends.sqlite.doorbell import Doorbell
 from hub.core.broker import POISON_DELIVERY_LIMIT, DeliveryHandler, EventHandler
 from hub.core.errors import EngineUnavailable
 from hub.core.event import Event
-from hub.core.log import get_logger
+from hub.core.log import get_logger, log_failure
 from hub.core.messages import DeadLetter, DeadLetterSession, DeadRecord, Delivery, parse_dead
 from hub.core.metrics import QUEUE_LAG
 
@@ -236,9 +236,7 @@ class SqliteBroker:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.exception(
-                "handler failed; message returned to the queue", queue=queue, error=str(exc)
-            )
+            log_failure(log, "handler failed; message returned to the queue", exc, queue=queue)
             await self._settle(_RELEASE, (seq,))
         else:
             await self._settle(_ACK, (seq, self.owner))
