@@ -33,9 +33,11 @@ def _smells(key: str) -> bool:
 
 
 _CREDENTIALS = re.compile(
-    r"(?i)(?P<keep>\bbearer\s+|\btoken=|://[^/\s:@'\"]+:)(?P<secret>[^\s&'\"\\<>@,;]+)"
+    r"(?i)(?P<keep>\bbearer\s+|\btoken=|://[^/\s:@'\"]+:(?=[^\s/'\"\\<>@]+@))"
+    r"(?P<secret>[^\s&'\"\\<>@,;]+)"
 )
-"""Credentials by their shape, whoever's they are: `Bearer x`, `token=x`, `scheme://user:x@`."""
+"""Credentials by their shape, whoever's they are: `Bearer x`, `token=x`, `scheme://user:x@`
+(a password only when the `@` follows it: `http://host:8080/` shows its port)."""
 
 
 class Scrubber:
