@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -399,7 +400,7 @@ async def test_on_a_laptop_the_drawer_draws_the_slack_message_and_names_the_sile
         )
         await expect(row(page, muted)).to_have_attribute("data-status", "silenced", timeout=WAIT_MS)
         status = row(page, muted).locator(".c-status")
-        assert silence.id in (await status.get_attribute("title") or "")
+        await expect(status).to_have_attribute("title", re.compile(re.escape(silence.id)))
         subject = row(page, travis).locator(".c-subject")
         await expect(subject).to_contain_text("failed")
         box = await subject.bounding_box()
@@ -410,13 +411,14 @@ async def test_on_a_laptop_the_drawer_draws_the_slack_message_and_names_the_sile
         await row(page, muted).click()
         await expect(page.locator("#detail")).to_contain_text(f"Silenced by {silence.id}")
         await row(page, travis).click()
+        # The drawer swaps its content when the fetch answers (and again on a live update of the
+        # event): wait for the Travis event, and read the style with a retrying assertion.
+        await expect(page.locator("#detail")).to_contain_text(travis)
         drawn = page.locator("#detail .sl-message")
         await expect(drawn).to_be_visible()
         await expect(drawn.locator(".sl-attachment")).to_have_count(1)
-        colour = await drawn.locator(".sl-attachment").evaluate(
-            "a => getComputedStyle(a).borderLeftColor"
-        )
-        assert colour == "rgb(224, 30, 90)"  # the error bar, #E01E5A
+        error_bar = "rgb(224, 30, 90)"  # #E01E5A
+        await expect(drawn.locator(".sl-attachment")).to_have_css("border-left-color", error_bar)
         await expect(drawn.locator(".sl-field").first).to_be_visible()
         await expect(drawn.locator(".sl-button").first).to_be_visible()
         text = await drawn.inner_text()
