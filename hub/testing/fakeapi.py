@@ -3,13 +3,13 @@ answers forced on the next calls."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from hub.testing.localserver import LocalServer
 
 
 @dataclass
@@ -32,15 +32,13 @@ class Forced:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class FakeApi:
+class FakeApi(LocalServer):
     """A JSON API on a local port; subclasses route requests in `answer`."""
 
     def __init__(self) -> None:
         self.calls: list[ApiCall] = []
         self.base_url = ""
         self._forced: list[Forced] = []
-        self._runner: web.AppRunner | None = None
-        self._changed: asyncio.Condition | None = None
 
     def force_next(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         """Answer the next call (after authentication) with `status`, `body` and `headers`."""
@@ -55,29 +53,12 @@ class FakeApi:
         await self.wait_until(lambda: len(self.calls) >= count, timeout)
         return self.calls
 
-    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109 - a test helper
-        """Wait until `predicate()` holds after some call; TimeoutError otherwise."""
-        assert self._changed is not None, "start() the fake first"
-        async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
-
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen on `host:port` (0: any free port) and return the base URL."""
-        self._changed = asyncio.Condition()
         app = web.Application()
         app.router.add_route("*", "/{path:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
-        bound_host, bound_port = self._runner.addresses[0][:2]
-        self.base_url = f"http://{bound_host}:{bound_port}"
+        self.base_url = await self._listen(app, host, port)
         return self.base_url
-
-    async def stop(self) -> None:
-        """Stop listening."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
     def refusal(self, call: ApiCall) -> Forced | None:
         """The answer to a call that is not authenticated as the API wants, if it is not."""
@@ -99,9 +80,7 @@ class FakeApi:
         answer = self.refusal(call) or (self._forced.pop(0) if self._forced else self.answer(call))
         call.status = answer.status
         self.calls.append(call)
-        if self._changed is not None:
-            async with self._changed:
-                self._changed.notify_all()
+        await self._recorded()
         if answer.body is None:
             return web.Response(status=answer.status, headers=answer.headers)
         return web.json_response(answer.body, status=answer.status, headers=answer.headers)

@@ -18,6 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
+from hub.testing.localserver import LocalServer
+
 CHANNEL_NAME = re.compile(r"#[a-z0-9][a-z0-9._-]{0,79}")
 CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{8,}")
 MAX_BLOCKS = 50
@@ -80,7 +82,7 @@ class _Bucket:
 
 
 @dataclass
-class FakeSlack:
+class FakeSlack(LocalServer):
     """A Slack Web API on a local port, with switches to make it fail the ways Slack fails."""
 
     token: str | None = "xoxb-fake-token"  # None accepts any token
@@ -104,9 +106,7 @@ class FakeSlack:
         self._channel_rate: tuple[float, int] | None = None
         self._update_rate: tuple[float, int] | None = None
         self._buckets: dict[str, _Bucket] = {}
-        self._runner: web.AppRunner | None = None
         self.base_url = ""
-        self._changed: asyncio.Condition | None = None
 
     def rate_limit_next(self, count: int, retry_after: int = 1) -> None:
         """Answer the next `count` calls with 429 and `Retry-After: retry_after`."""
@@ -180,42 +180,16 @@ class FakeSlack:
         timeout: float = 5.0,  # noqa: ASYNC109 -- tests read better with a number than a `with`
     ) -> list[dict[str, Any]]:
         """Wait until `response_url(name)` got `count` posts; return them all."""
-        assert self._changed is not None, "start() the fake first"
-        async with self._changed:
-            await asyncio.wait_for(
-                self._changed.wait_for(lambda: len(self.responses.get(name, [])) >= count),
-                timeout,
-            )
+        await self.wait_until(lambda: len(self.responses.get(name, [])) >= count, timeout)
         return self.responses[name]
-
-    async def wait_until(
-        self,
-        predicate: Callable[[], bool],
-        timeout: float = 5.0,  # noqa: ASYNC109 -- tests read better with a number than a `with`
-    ) -> None:
-        """Wait until `predicate()` holds after some call or response; TimeoutError otherwise."""
-        assert self._changed is not None, "start() the fake first"
-        async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen on `host:port` (0: any free port) and return the base URL, ending in /api/."""
-        self._changed = asyncio.Condition()
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_post("/response/{name}", self._respond)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
-        bound_host, bound_port = self._runner.addresses[0][:2]
-        self.base_url = f"http://{bound_host}:{bound_port}/api/"
+        self.base_url = await self._listen(app, host, port) + "/api/"
         return self.base_url
-
-    async def stop(self) -> None:
-        """Stop listening; further calls get connection refused."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
     async def _handle(self, request: web.Request) -> web.Response:
         args = await _arguments(request)
@@ -227,18 +201,14 @@ class FakeSlack:
         self.calls.append(call)
         if self.on_call is not None:
             self.on_call(call)
-        if self._changed is not None:
-            async with self._changed:
-                self._changed.notify_all()
+        await self._recorded()
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         return web.json_response(body, status=call.status, headers=headers)
 
     async def _respond(self, request: web.Request) -> web.Response:
         """A post to a response_url: recorded; Slack answers such posts with a plain `ok`."""
         self.responses.setdefault(request.match_info["name"], []).append(await request.json())
-        if self._changed is not None:
-            async with self._changed:
-                self._changed.notify_all()
+        await self._recorded()
         return web.Response(text="ok")
 
     def _accepted(self, method: str, channel: str | None) -> list[Call]:
