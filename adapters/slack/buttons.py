@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from adapters.slack.blocks import MAX_ACTION_VALUE, button, plain
 from hub.core.event import Event
@@ -124,3 +124,26 @@ def confirm_dialog(label: str, about: str) -> dict[str, Any]:
         "deny": plain("Cancel", 30),
         "style": "danger",
     }
+
+
+class WherePressed(TypedDict):
+    """Who pressed a button, and on which message."""
+
+    user_id: str
+    channel_id: str
+    channel_name: str
+    message_ts: str
+
+
+def where_pressed(payload: Mapping[str, Any]) -> WherePressed:
+    """Who pressed and where, from Slack's `block_actions` payload (channel and message ts from
+    `channel`/`message`, else from `container`, which is all an ephemeral message has)."""
+    channel = payload.get("channel") or {}
+    container = payload.get("container") or {}
+    message = payload.get("message") or {}
+    return WherePressed(
+        user_id=str((payload.get("user") or {}).get("id", "")),
+        channel_id=str(channel.get("id") or container.get("channel_id", "")),
+        channel_name=str(channel.get("name", "")),
+        message_ts=str(message.get("ts") or container.get("message_ts", "")),
+    )

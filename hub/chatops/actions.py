@@ -13,6 +13,7 @@ from adapters.slack.buttons import (
     confirm_dialog,
     parse_run_value,
     run_value,
+    where_pressed,
 )
 from hub.actions.params import BadParams, from_event, resolve
 from hub.actions.record import action_event
@@ -58,17 +59,10 @@ def run_press_of(payload: Mapping[str, Any]) -> RunPress | None:
             value = parse_run_value(str(action.get("value") or ""))
         except ValueError:
             return None
-        channel = payload.get("channel") or {}
-        container = payload.get("container") or {}
-        message = payload.get("message") or {}
-        press = f"{payload.get('trigger_id', '')}:{action.get('action_ts', '')}"
         return RunPress(
             value=value,
-            user_id=str((payload.get("user") or {}).get("id", "")),
-            channel_id=str(channel.get("id") or container.get("channel_id", "")),
-            channel_name=str(channel.get("name", "")),
-            message_ts=str(message.get("ts") or container.get("message_ts", "")),
-            press=press,
+            press=f"{payload.get('trigger_id', '')}:{action.get('action_ts', '')}",
+            **where_pressed(payload),
         )
     return None
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from adapters.slack.buttons import ACK_ACTION, MUTE_ACTION, parse_action_value
+from adapters.slack.buttons import ACK_ACTION, MUTE_ACTION, parse_action_value, where_pressed
 from hub.chatops.context import ChatOps
 from hub.chatops.reply import Reply, code, when
 from hub.core.errors import DeliveryError
@@ -52,18 +52,12 @@ def click_of(payload: Mapping[str, Any]) -> Click | None:
                 key, event_id = parse_action_value(str(action.get("value") or ""))
             except ValueError:
                 return None
-            channel = payload.get("channel") or {}
-            message = payload.get("message") or {}
-            container = payload.get("container") or {}
             return Click(
                 action_id=action["action_id"],
                 key=key,
                 event_id=event_id,
-                user_id=str((payload.get("user") or {}).get("id", "")),
-                channel_id=str(channel.get("id") or container.get("channel_id", "")),
-                channel_name=str(channel.get("name", "")),
-                message_ts=str(message.get("ts") or container.get("message_ts", "")),
-                message=message,
+                message=payload.get("message") or {},
+                **where_pressed(payload),
             )
     return None
 
