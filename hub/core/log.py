@@ -32,12 +32,12 @@ def _smells(key: str) -> bool:
     return any(word in key.lower() for word in _REDACT)
 
 
-_CREDENTIALS = re.compile(
-    r"(?i)(?P<keep>\bbearer\s+|\btoken=|://[^/\s:@'\"]+:(?=[^\s/'\"\\<>@]+@))"
-    r"(?P<secret>[^\s&'\"\\<>@,;]+)"
-)
-"""Credentials by their shape, whoever's they are: `Bearer x`, `token=x`, `scheme://user:x@`
-(a password only when the `@` follows it: `http://host:8080/` shows its port)."""
+_CREDENTIALS = re.compile(r"(?i)(?P<keep>\bbearer\s+|\btoken=)[^\s&'\"\\<>@,;]+")
+"""Credentials by their shape, whoever's they are: `Bearer x`, `token=x`."""
+
+_URL_PASSWORD = re.compile(r"(?P<keep>://[^/\s:@'\"]+:)[^\s/'\"\\<>@]+(?=@)")
+"""A URL's password, `scheme://user:x@`, all of it up to the `@` (`,` and `;` included); only
+when the `@` follows, so that `http://host:8080/` keeps its port."""
 
 
 class Scrubber:
@@ -56,7 +56,8 @@ class Scrubber:
         """`line` with no secret in it."""
         if self._secrets is not None:
             line = self._secrets.sub("[redacted]", line)
-        return _CREDENTIALS.sub(r"\g<keep>[redacted]", line)
+        line = _CREDENTIALS.sub(r"\g<keep>[redacted]", line)
+        return _URL_PASSWORD.sub(r"\g<keep>[redacted]", line)
 
 
 SCRUB = Scrubber()

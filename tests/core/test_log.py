@@ -142,12 +142,13 @@ def test_configured_secrets_and_credentials_by_shape_never_reach_a_line(
     log = get_logger("test")
     log.error("failed", error=f"bad {secret}", url="amqp://hub:rabbit-pw@mq:5672/")
     log.info("sent Authorization: Bearer abc.def and /hooks/kapacitor?token=tok-9&x=1")
-    log.info("nodes", urls="amqp://a:pw-one@mq1,amqp://b:pw-two@mq2:5672")
+    log.info("nodes", urls="amqp://a:pw-one@mq1,amqp://b:pw,two;x@mq2:5672")
     log.info("live page on http://127.0.0.1:9191/ and redis://cache:6379/0")
     text = log_buffer.getvalue()
-    for leaked in ("s3cret", "rabbit-pw", "abc.def", "tok-9", "pw-one", "pw-two"):
+    for leaked in ("s3cret", "rabbit-pw", "abc.def", "tok-9", "pw-one", "pw,two;x", "two;x"):
         assert leaked not in text
     assert "amqp://hub:[redacted]@mq:5672/" in text
+    assert "amqp://a:[redacted]@mq1,amqp://b:[redacted]@mq2:5672" in text
     assert "Bearer [redacted]" in text
     assert "http://127.0.0.1:9191/ and redis://cache:6379/0" in text, "a port taken for a password"
 
