@@ -337,7 +337,7 @@ async def serve_forever(parts: Parts, stages: tuple[str, ...]) -> None:
     except asyncio.CancelledError:
         if not starting:
             raise
-        raise KeyboardInterrupt from None  # the CLI says "interrupted while starting"
+        raise KeyboardInterrupt from None  # the `hub` script says "interrupted", exit 130
     log.info("hub stopped")
 
 

@@ -76,9 +76,6 @@ def _serve(stages: tuple[str, ...], workers: int | None = None) -> None:
         fail(str(exc))
     except (ConnectionError, OSError) as exc:
         fail(f"cannot start: {exc}")
-    except KeyboardInterrupt:
-        click.echo("hub: interrupted while starting; stopped", err=True)
-        sys.exit(130)
     if lock is not None:
         lock.release()
 
