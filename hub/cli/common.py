@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import NoReturn
 
@@ -11,6 +12,19 @@ from hub.backends.sqlite.runlock import read_run_info
 from hub.core.errors import ConfigError
 from hub.core.log import configure_logging
 from hub.core.settings import Settings, load_settings
+
+
+def confirm(question: str) -> None:
+    """Ask `question`; abort unless the answer is yes. Callable inside `asyncio.run`.
+
+    There asyncio's own Ctrl-C handler only cancels the running task, and a prompt blocked on
+    its input would wait on, so for the prompt a Ctrl-C interrupts as it does anywhere else.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        click.confirm(question, abort=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def fail(message: str) -> NoReturn:

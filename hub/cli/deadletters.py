@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-from hub.cli.common import embedded_data_dir, fail
+from hub.cli.common import confirm, embedded_data_dir, fail
 from hub.cli.common import settings as cli_settings
 from hub.core.broker import Broker
 from hub.core.deadletters import DeadFilter
@@ -150,7 +150,7 @@ def purge(yes: bool, **filters: str | None) -> None:
     async def work(_broker: Broker, session: DeadLetterSession) -> int:
         records = _select(session, **filters)
         if records and not yes:
-            click.confirm(f"delete {len(records)} dead letters for good?", abort=True)
+            confirm(f"delete {len(records)} dead letters for good?")
         await session.remove([r.key for r in records])
         return len(records)
 

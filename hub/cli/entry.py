@@ -22,7 +22,8 @@ def main() -> None:
     try:
         code = commands.main(standalone_mode=False)
     except click.Abort as exc:
-        if isinstance(exc.__cause__, KeyboardInterrupt):
+        # click raises Abort from a Ctrl-C (a prompt's, too: it keeps it as the context).
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
             _interrupted()
         click.echo("Aborted!", err=True)  # a prompt answered "no", or its input ended
         sys.exit(1)

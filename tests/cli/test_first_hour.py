@@ -12,9 +12,19 @@ from pathlib import Path
 
 import aiohttp
 
+from hub.backends.sqlite.broker import SqliteBroker
+from hub.core.messages import DeadLetter, Delivery
 from hub.core.settings import Settings
 from hub.testing.fakeslack import FakeSlack
-from hub.testing.harness import HubProcess, cli_env, free_port, hub_cli, hub_settings, run_hub
+from hub.testing.harness import (
+    HubProcess,
+    cli_env,
+    free_port,
+    hub_cli,
+    hub_settings,
+    info_event,
+    run_hub,
+)
 
 ROUTES = 'version: 1\ndefaults: {unrouted: "#firehose"}\nroutes: []\n'
 
@@ -59,7 +69,7 @@ async def test_a_sample_sent_twice_is_two_events(tmp_path: Path, slack: FakeSlac
 
 def test_cli_without_hub_data_says_so_and_creates_nothing(tmp_path: Path) -> None:
     """From a directory with no hub, reading and acting commands exit non-zero, creating nothing."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "SLACK_"))}
+    env = _plain_env()
     commands = [
         ("silence", "add", "--match", "source=github", "--for", "1h", "--reason", "x"),
         ("silence", "list"),
@@ -76,7 +86,7 @@ def test_cli_without_hub_data_says_so_and_creates_nothing(tmp_path: Path) -> Non
 
 def test_cli_with_unreachable_broker_and_state_fails_and_creates_nothing(tmp_path: Path) -> None:
     """Distributed profile: RabbitMQ or Redis out of reach is one line and a non-zero exit."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "SLACK_"))}
+    env = _plain_env()
     env |= {
         "HUB_BROKER_URL": "amqp://guest:guest@127.0.0.1:1/",
         "HUB_STATE_URL": "redis://127.0.0.1:1/0",
@@ -180,12 +190,53 @@ def test_ctrl_c_in_a_command_ends_with_one_line_and_exit_130(tmp_path: Path) -> 
     click on its own turns it into "Aborted!" and exit 1; a script around hub would read that
     as an error.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "SLACK_"))}
     (tmp_path / "routes.yaml").write_text(ROUTES)
+    explain = ["routes", "explain", "--source", "github", "--routes", "routes.yaml", "-"]
+    returncode, err = _ctrl_c_while_reading_stdin(explain, tmp_path)
+    assert returncode == 130, err
+    assert err.strip() == "hub: interrupted"
+
+
+def test_ctrl_c_at_the_purge_prompt_stops_at_once_and_deletes_nothing(tmp_path: Path) -> None:
+    """The first Ctrl-C at "delete N dead letters for good?" ends hub; the dead letter stays.
+
+    The prompt runs inside the command's event loop, whose own Ctrl-C handler would only cancel
+    the command's task and leave the prompt waiting for an answer.
+    """
+    data_dir = tmp_path / "hub-data"
+    data_dir.mkdir()
+
+    async def one_dead_letter() -> None:
+        broker = SqliteBroker(data_dir)
+        await broker.start()
+        delivery = Delivery(info_event(1), "#gone", ("team",))
+        await broker.publish_dead_letter(DeadLetter(delivery, "channel_not_found", 1, "e", "e"))
+        await broker.close()
+
+    asyncio.run(one_dead_letter())
+    returncode, err = _ctrl_c_while_reading_stdin(["dead-letters", "purge"], tmp_path)
+    assert returncode == 130, err
+    assert err.strip().splitlines()[-1] == "hub: interrupted"
+    listed = subprocess.run(
+        [hub_cli(), "dead-letters", "list"], cwd=tmp_path, env=_plain_env(), capture_output=True
+    )
+    assert b"1 dead letters" in listed.stdout + listed.stderr
+
+
+def _plain_env() -> dict[str, str]:
+    """This environment without hub's or Slack's settings: a hub run from a fresh shell."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "SLACK_"))}
+
+
+def _ctrl_c_while_reading_stdin(args: list[str], cwd: Path) -> tuple[int, str]:
+    """Run `hub <args>` in `cwd`, Ctrl-C it once it waits on stdin; its exit status and stderr.
+
+    stdin stays open until hub has ended: an end of input would end a prompt by itself.
+    """
     process = subprocess.Popen(
-        [hub_cli(), "routes", "explain", "--source", "github", "--routes", "routes.yaml", "-"],
-        env=env,
-        cwd=tmp_path,
+        [hub_cli(), *args],
+        env=_plain_env(),
+        cwd=cwd,
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -193,16 +244,19 @@ def test_ctrl_c_in_a_command_ends_with_one_line_and_exit_130(tmp_path: Path) -> 
     )
     try:
         deadline = time.monotonic() + 30
-        while not _reading_stdin(process.pid):  # loaded, parsed, and now waiting on the payload
+        while not _reading_stdin(process.pid):  # loaded, parsed, and now waiting on its input
             assert process.poll() is None, process.stderr.read() if process.stderr else ""
             assert time.monotonic() < deadline, "hub never started reading stdin"
             time.sleep(0.05)
         process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=30)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("hub still runs 10 s after a Ctrl-C") from None
+        _, err = process.communicate(timeout=10)
     finally:
         process.kill()
-    assert process.returncode == 130, err
-    assert err.strip() == "hub: interrupted"
+    return process.returncode, err
 
 
 def _reading_stdin(pid: int) -> bool:
@@ -221,7 +275,7 @@ def test_ctrl_c_while_hub_starts_prints_no_traceback(tmp_path: Path) -> None:
     The start has phases (loading the code, reading settings, taking the data dir, opening the
     queue, listening); the delays step through all of them, so a Ctrl-C lands in each.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "SLACK_"))}
+    env = _plain_env()
     for delay in [0.3 + step * 0.08 for step in range(14)]:
         ports = {
             "HUB_LOG_LEVEL": "warning",
